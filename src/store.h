@@ -1,0 +1,190 @@
+/* store.h - Vigil's storage interface: a narrow transactional vtable
+ * (struct vg_store_ops) reached only through the store_* wrappers below.
+ * Backends: "sqlite" (store_sqlite.c) and, later, "pg" (store_pg.c); one is
+ * chosen once at startup from the config. tests/store/ runs one conformance
+ * suite against every backend.
+ *
+ * Threading: a vg_store is shared by all threads. A vg_txn belongs to one
+ * thread. Read transactions come from a pool of read-only connections;
+ * write transactions are serialised (one writer; see store_writer.h for
+ * group commit). */
+#ifndef VG_STORE_H
+#define VG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vg_config;
+struct vg_store;
+struct vg_txn;
+
+enum vg_txn_mode { VG_TXN_READ = 0, VG_TXN_WRITE = 1 };
+
+/* Backend capabilities (vg_store_ops.caps). */
+#define VG_STORE_CAP_SAVEPOINT 0x1u /* nested rollback inside a write txn */
+#define VG_STORE_CAP_NOTIFY 0x2u    /* cross-node notifications (pg) */
+
+/* ---- value types (embeddable; all fields public) ---------------------- */
+
+#define VG_ID_MAX 64
+#define VG_NAME_MAX 128
+
+struct vg_patient {
+  int64_t id;                       /* assigned by the store on create */
+  char identifier[VG_ID_MAX];       /* external id (MRN, national id); "" = none; unique */
+  char name[VG_NAME_MAX];
+  char sex;                         /* 'M', 'F', 'O' or 'U' */
+  char birth_date[11];              /* "YYYY-MM-DD" or "" */
+  char tz[48];                      /* IANA zone, e.g. "Asia/Shanghai" */
+  int64_t created_ms, updated_ms;
+};
+
+struct vg_device {
+  int64_t id;                       /* assigned by the store on create */
+  char serial[VG_ID_MAX];           /* unique */
+  char kind[32];                    /* "bp_cuff", "glucometer", "cgm", ... */
+  int64_t patient_id;               /* bound patient, 0 = unbound */
+  int64_t created_ms, last_seen_ms;
+};
+
+/* One reading. Strings are borrowed: valid for the call (insert) or for the
+ * callback (query). */
+struct vg_reading {
+  int64_t patient_id;
+  int64_t ts_ms;        /* UTC */
+  double value;         /* canonical unit of the code */
+  int code;             /* enum vg_code_id */
+  int16_t tz_offset_min;/* device's UTC offset, VG_TZ_UNKNOWN if not given */
+  const char *source;   /* device serial or client name; part of the key */
+  const char *unit;     /* unit as received (may be "" = canonical) */
+};
+
+/* Outcome per reading of store_readings_insert. */
+enum vg_insert_status { VG_INS_ACCEPTED = 0, VG_INS_DUPLICATE = 1 };
+
+/* Range query over one patient. Rows come in key order (code, ts_ms,
+ * source). The keyset cursor continues strictly after (after_code,
+ * after_ts_ms, after_source) when has_cursor. */
+struct vg_reading_query {
+  int64_t patient_id;
+  int code;              /* 0 = every code */
+  int64_t from_ms;       /* inclusive */
+  int64_t to_ms;         /* exclusive */
+  size_t limit;          /* 0 = no limit */
+  int has_cursor;
+  int after_code;
+  int64_t after_ts_ms;
+  const char *after_source;
+};
+
+/* Aggregate over one time bucket [start_ms, start_ms + bucket_ms). */
+struct vg_bucket {
+  int code;
+  int64_t start_ms;
+  double min, mean, max;
+  int64_t n;
+};
+
+/* Callbacks return 0 to continue, nonzero to stop (that value is returned
+ * by the query function). */
+typedef int (*vg_patient_cb)(void *ctx, const struct vg_patient *p);
+typedef int (*vg_device_cb)(void *ctx, const struct vg_device *d);
+typedef int (*vg_reading_cb)(void *ctx, const struct vg_reading *r);
+typedef int (*vg_bucket_cb)(void *ctx, const struct vg_bucket *b);
+
+/* ---- the backend vtable ------------------------------------------------ */
+
+struct vg_store_ops {
+  const char *name;
+  int version;   /* append-only; store.c checks it */
+  unsigned caps; /* VG_STORE_CAP_* */
+  int (*open)(struct vg_store *s, const struct vg_config *cfg);
+  void (*close)(struct vg_store *s);
+  int (*migrate)(struct vg_store *s, int *out_applied);
+  int (*begin)(struct vg_store *s, enum vg_txn_mode mode, struct vg_txn **out);
+  int (*commit)(struct vg_txn *t);
+  void (*rollback)(struct vg_txn *t);
+  int (*savepoint)(struct vg_txn *t);   /* optional (CAP_SAVEPOINT) */
+  int (*release)(struct vg_txn *t);     /* optional */
+  int (*rollback_to)(struct vg_txn *t); /* optional */
+
+  int (*patient_create)(struct vg_txn *t, struct vg_patient *p);
+  int (*patient_get)(struct vg_txn *t, int64_t id, struct vg_patient *out);
+  int (*patient_list)(struct vg_txn *t, int64_t after_id, size_t limit,
+                      vg_patient_cb cb, void *ctx);
+  int (*device_create)(struct vg_txn *t, struct vg_device *d);
+  int (*device_get)(struct vg_txn *t, int64_t id, struct vg_device *out);
+  int (*device_by_serial)(struct vg_txn *t, const char *serial,
+                          struct vg_device *out);
+  int (*device_list)(struct vg_txn *t, int64_t after_id, size_t limit,
+                     vg_device_cb cb, void *ctx);
+  int (*readings_insert)(struct vg_txn *t, const struct vg_reading *r,
+                         size_t n, unsigned char *out_status);
+  int (*readings_query)(struct vg_txn *t, const struct vg_reading_query *q,
+                        vg_reading_cb cb, void *ctx);
+  int (*readings_buckets)(struct vg_txn *t, const struct vg_reading_query *q,
+                          int64_t bucket_ms, vg_bucket_cb cb, void *ctx);
+};
+
+/* Every backend handle starts with this. */
+struct vg_store {
+  const struct vg_store_ops *ops;
+  void *ctx; /* backend private */
+};
+
+/* Every backend transaction starts with this. */
+struct vg_txn {
+  struct vg_store *store;
+  enum vg_txn_mode mode;
+};
+
+/* ---- wrappers: the only way callers reach a backend ------------------- */
+
+/* Open the backend named by cfg (pg if cfg->pg is set, else sqlite at
+ * cfg->db), and run pending migrations. Caller closes with store_close().
+ * Returns 0, -VG_ESTORE or -VG_EINVAL. */
+int store_open(const struct vg_config *cfg, struct vg_store **out);
+void store_close(struct vg_store *s);
+const char *store_backend_name(const struct vg_store *s);
+
+/* Begin a transaction. READ may run concurrently; WRITE blocks until the
+ * single writer slot is free. Ends with exactly one of commit/rollback,
+ * which also frees t. */
+int store_begin(struct vg_store *s, enum vg_txn_mode mode, struct vg_txn **out);
+int store_commit(struct vg_txn *t);     /* on failure t is rolled back and freed */
+void store_rollback(struct vg_txn *t);
+int store_savepoint(struct vg_txn *t);
+int store_release(struct vg_txn *t);
+int store_rollback_to(struct vg_txn *t);
+
+/* Create: p->id and timestamps are set on success. -VG_ECONFLICT if the
+ * identifier (patient) or serial (device) exists. Get: -VG_ENOTFOUND. */
+int store_patient_create(struct vg_txn *t, struct vg_patient *p);
+int store_patient_get(struct vg_txn *t, int64_t id, struct vg_patient *out);
+/* Patients with id > after_id, ascending, at most limit (0 = all). */
+int store_patient_list(struct vg_txn *t, int64_t after_id, size_t limit,
+                       vg_patient_cb cb, void *ctx);
+int store_device_create(struct vg_txn *t, struct vg_device *d);
+int store_device_get(struct vg_txn *t, int64_t id, struct vg_device *out);
+int store_device_by_serial(struct vg_txn *t, const char *serial,
+                           struct vg_device *out);
+int store_device_list(struct vg_txn *t, int64_t after_id, size_t limit,
+                      vg_device_cb cb, void *ctx);
+
+/* Insert n readings in a WRITE transaction; existing keys (patient, code,
+ * ts_ms, source) are left unchanged. OUT: out_status[i] is
+ * VG_INS_ACCEPTED or VG_INS_DUPLICATE. Readings must be valid already:
+ * the store does not check ranges or that the patient exists. */
+int store_readings_insert(struct vg_txn *t, const struct vg_reading *r,
+                          size_t n, unsigned char *out_status);
+int store_readings_query(struct vg_txn *t, const struct vg_reading_query *q,
+                         vg_reading_cb cb, void *ctx);
+/* Buckets of bucket_ms aligned to the epoch, per code, in (code, start)
+ * order; q->limit bounds the number of buckets, cursor fields ignored. */
+int store_readings_buckets(struct vg_txn *t, const struct vg_reading_query *q,
+                           int64_t bucket_ms, vg_bucket_cb cb, void *ctx);
+
+/* Test hook: make the nth wrapper call from now fail with -VG_ESTORE. */
+void store_fail_nth(long n);
+
+#endif
