@@ -57,8 +57,8 @@ static inline int wfdb_ann_is_beat(int code)
  * 32-bit increment stored as two little-endian 16-bit halves, high half
  * first (PDP-11 order). NUM/SUB/CHN set their field (I; NUM and SUB are
  * sign-extended from 10 bits) on the annotation before them, NUM and CHN
- * staying sticky; AUX (63) is followed by I bytes, padded to even. Writes up to CAP annotations to OUT (OUT may be
- * NULL when CAP is 0) and the total count found to *OUT_N.
+ * staying sticky; AUX (63) is followed by I bytes, padded to even.
+ * Writes up to CAP annotations to OUT (OUT may be NULL when CAP is 0) and the total count found to *OUT_N.
  * Returns 0, or -1 on a truncated file. */
 static inline int wfdb_ann_decode(const unsigned char *buf, size_t len,
                            struct wfdb_ann *out, size_t cap, size_t *out_n)
