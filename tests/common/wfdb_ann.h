@@ -58,10 +58,12 @@ static inline int wfdb_ann_is_beat(int code)
  * first (PDP-11 order). NUM/SUB/CHN set their field (I; NUM and SUB are
  * sign-extended from 10 bits) on the annotation before them, NUM and CHN
  * staying sticky; AUX (63) is followed by I bytes, padded to even.
- * Writes up to CAP annotations to OUT (OUT may be NULL when CAP is 0) and the total count found to *OUT_N.
+ * Writes up to CAP annotations to OUT (OUT may be NULL when CAP is 0)
+ * and the total count found to *OUT_N.
  * Returns 0, or -1 on a truncated file. */
 static inline int wfdb_ann_decode(const unsigned char *buf, size_t len,
-                           struct wfdb_ann *out, size_t cap, size_t *out_n)
+                                  struct wfdb_ann *out, size_t cap,
+                                  size_t *out_n)
 {
   size_t pos = 0, n = 0;
   int64_t t = 0;
@@ -132,7 +134,7 @@ static inline int wfdb_ann_decode(const unsigned char *buf, size_t len,
  * annotations; caller frees with free(). Returns 0, or -1 (cannot open,
  * read error, truncated); on error *out is NULL. */
 static inline int wfdb_ann_read(const char *path, struct wfdb_ann **out,
-                         size_t *out_n)
+                                size_t *out_n)
 {
   FILE *f = NULL;
   unsigned char *buf = NULL;
