@@ -1,0 +1,14 @@
+/* demo.h - seed a realistic demo population for `vigil serve --demo`. */
+#ifndef VG_DEMO_H
+#define VG_DEMO_H
+
+struct vg_app;
+
+/* On an empty store only: create n_patients patients with devices and 90
+ * days of readings ending now (home BP with a daily rhythm, glucose with
+ * meals, CGM for some, HR, SpO2, weight, lab values). Some patients are
+ * uncontrolled and a few are in crisis. Deterministic. Returns 0 or the
+ * writer's error. Does nothing if any patient exists. */
+int demo_seed(struct vg_app *app, int n_patients);
+
+#endif

@@ -1,0 +1,503 @@
+/* http.c - libmicrohttpd glue: request lifecycle, routing from routes.def,
+ * body caps, JSON errors, request ids, metrics, logs, static files, drain. */
+#include "http.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "api.h"
+#include "config.h"
+#include "core_alloc.h"
+#include "core_arena.h"
+#include "core_errors.h"
+#include "core_inflate.h"
+#include "core_log.h"
+#include "core_time.h"
+#include "metrics.h"
+
+struct vg_http {
+  struct MHD_Daemon *daemon;
+  struct vg_app *app;
+  atomic_int in_flight;
+  int port;
+};
+
+static const struct vg_route routes[] = {
+#define X(m, p, fn, chunk, scope) {m, p, fn, chunk, scope},
+#include "routes.def"
+#undef X
+};
+#define N_ROUTES (sizeof routes / sizeof routes[0])
+
+static atomic_uint_fast64_t request_seq;
+static unsigned request_prefix;
+
+const struct vg_route *http_routes(size_t *out_n)
+{
+  *out_n = N_ROUTES;
+  return routes;
+}
+
+/* ------------------------------------------------------------------ */
+/* Errors and request helpers                                          */
+
+int vg_fail(struct vg_req *r, int err, const char *fmt, ...)
+{
+  va_list ap;
+  if (err > 0)
+    err = -err;
+  if (!r->err) {
+    r->err = err;
+    va_start(ap, fmt);
+    vsnprintf(r->err_msg, sizeof r->err_msg, fmt, ap);
+    va_end(ap);
+  }
+  return r->err;
+}
+
+const char *http_query(struct vg_req *r, const char *key)
+{
+  return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *http_header(struct vg_req *r, const char *name)
+{
+  return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+/* Match path against pattern segment by segment; {x} captures. */
+static int route_match(const char *pattern, const char *path, struct vg_req *r)
+{
+  const char *p = pattern, *s = path;
+  int n = 0;
+  while (*p && *s) {
+    if (*p == '{') {
+      const char *seg_end = strchr(s, '/');
+      size_t len = seg_end ? (size_t)(seg_end - s) : strlen(s);
+      if (len == 0 || n >= VG_MAX_PATH_PARAMS)
+        return 0;
+      if (r)
+        r->params[n] = arena_strndup(r->arena, s, len);
+      n++;
+      s += len;
+      p = strchr(p, '}');
+      if (!p)
+        return 0;
+      p++;
+      continue;
+    }
+    if (*p != *s)
+      return 0;
+    p++;
+    s++;
+  }
+  return *p == '\0' && *s == '\0';
+}
+
+/* Returns the route, or NULL with *path_known set when only the method
+ * differs (405). */
+static const struct vg_route *route_find(const char *method, const char *path,
+                                         struct vg_req *r, int *path_known)
+{
+  *path_known = 0;
+  for (size_t i = 0; i < N_ROUTES; i++) {
+    if (!route_match(routes[i].pattern, path, NULL))
+      continue;
+    if (strcmp(routes[i].method, method) == 0) {
+      route_match(routes[i].pattern, path, r);
+      return &routes[i];
+    }
+    *path_known = 1;
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Responses                                                           */
+
+static void add_common_headers(struct MHD_Response *resp, struct vg_req *r)
+{
+  MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(resp, "Cache-Control", "no-store");
+}
+
+static enum MHD_Result send_buf(struct vg_req *r, int status, const char *ctype)
+{
+  struct MHD_Response *resp;
+  enum MHD_Result ret;
+  size_t len = r->out.len;
+  char *data = buf_take(&r->out, &len);
+  resp = MHD_create_response_from_buffer_with_free_callback(
+      len, data ? data : (char *)"", data ? vg_free : NULL);
+  if (!resp) {
+    vg_free(data);
+    return MHD_NO;
+  }
+  add_common_headers(resp, r);
+  MHD_add_response_header(resp, "Content-Type", ctype);
+  if (r->location)
+    MHD_add_response_header(resp, "Location", r->location);
+  if (status == 503 || status == 429)
+    MHD_add_response_header(resp, "Retry-After", "1");
+  if (status == 405 && r->route == NULL)
+    MHD_add_response_header(resp, "Allow", "GET, POST");
+  r->status = status;
+  ret = MHD_queue_response(r->conn, (unsigned)status, resp);
+  MHD_destroy_response(resp);
+  return ret;
+}
+
+static enum MHD_Result send_error(struct vg_req *r)
+{
+  buf_reset(&r->out);
+  buf_puts(&r->out, "{\"error\":{\"code\":");
+  buf_json_str(&r->out, vg_errcode(r->err), strlen(vg_errcode(r->err)));
+  buf_puts(&r->out, ",\"message\":");
+  if (r->err_msg[0])
+    buf_json_str(&r->out, r->err_msg, strlen(r->err_msg));
+  else
+    buf_json_str(&r->out, vg_strerror(r->err), strlen(vg_strerror(r->err)));
+  buf_puts(&r->out, ",\"request_id\":");
+  buf_json_str(&r->out, r->request_id, strlen(r->request_id));
+  buf_puts(&r->out, "}}");
+  return send_buf(r, vg_http_status(r->err), "application/json");
+}
+
+static enum MHD_Result send_result(struct vg_req *r)
+{
+  if (r->err)
+    return send_error(r);
+  if (r->out.err) {
+    vg_fail(r, r->out.err, "response too large");
+    return send_error(r);
+  }
+  return send_buf(r, r->status ? r->status : 200,
+                  r->content_type ? r->content_type : "application/json");
+}
+
+/* ------------------------------------------------------------------ */
+/* Static files (dashboard)                                            */
+
+static const char *mime_type(const char *path)
+{
+  static const struct { const char *ext, *type; } types[] = {
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".ico", "image/x-icon"},
+      {".woff2", "font/woff2"},
+  };
+  const char *dot = strrchr(path, '.');
+  for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
+    if (strcmp(dot, types[i].ext) == 0)
+      return types[i].type;
+  return "application/octet-stream";
+}
+
+static enum MHD_Result serve_static(struct vg_req *r)
+{
+  const char *root = r->app->cfg->web_root;
+  const char *rel = strcmp(r->path, "/") == 0 ? "/index.html" : r->path;
+  const char *inm;
+  char path[1024], etag[64];
+  struct MHD_Response *resp;
+  struct stat st;
+  enum MHD_Result ret;
+  int fd;
+
+  if (strstr(rel, "..") || strlen(root) + strlen(rel) >= sizeof path) {
+    vg_fail(r, VG_ENOTFOUND, "no such page");
+    return send_error(r);
+  }
+  snprintf(path, sizeof path, "%s%s", root, rel);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0)
+      close(fd);
+    vg_fail(r, VG_ENOTFOUND, "no such page");
+    return send_error(r);
+  }
+  snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st.st_size,
+           (unsigned long long)st.st_mtime);
+  inm = http_header(r, "If-None-Match");
+  if (inm && strcmp(inm, etag) == 0) {
+    close(fd);
+    resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    r->status = 304;
+  } else {
+    resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+    r->status = 200;
+  }
+  if (!resp)
+    return MHD_NO;
+  MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(resp, "Content-Type", mime_type(path));
+  MHD_add_response_header(resp, "ETag", etag);
+  MHD_add_response_header(resp, "Cache-Control", "no-cache");
+  MHD_add_response_header(resp, "Content-Security-Policy",
+                          "default-src 'self'; img-src 'self' data:; "
+                          "frame-ancestors 'none'; base-uri 'none'");
+  MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+  ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+  MHD_destroy_response(resp);
+  return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Request lifecycle                                                   */
+
+static struct vg_req *req_new(struct vg_http *h, struct MHD_Connection *conn,
+                              const char *url, const char *method)
+{
+  struct vg_arena *a = arena_new(0);
+  struct vg_req *r;
+  if (!a)
+    return NULL;
+  r = arena_alloc(a, sizeof *r);
+  if (!r) {
+    arena_free(a);
+    return NULL;
+  }
+  memset(r, 0, sizeof *r);
+  r->arena = a;
+  r->app = h->app;
+  r->conn = conn;
+  r->method = arena_strndup(a, method, strlen(method));
+  r->path = arena_strndup(a, url, strlen(url));
+  r->start_ns = vg_mono_ns();
+  snprintf(r->request_id, sizeof r->request_id, "%08x-%06llx",
+           request_prefix,
+           (unsigned long long)atomic_fetch_add(&request_seq, 1) & 0xffffffULL);
+  return r;
+}
+
+/* Decoded body bytes: to the route's chunk handler, or into r->in. */
+static int body_sink(void *ctx, const char *data, size_t len)
+{
+  struct vg_req *r = ctx;
+  int rc;
+  if (r->route->on_chunk)
+    return r->route->on_chunk(r, data, len);
+  rc = buf_append(&r->in, data, len);
+  return rc == -VG_ETOOBIG ? vg_fail(r, VG_ETOOBIG, "body over %lld bytes",
+                                     (long long)r->app->cfg->body_max)
+                           : rc;
+}
+
+static void body_chunk(struct vg_req *r, const char *data, size_t len)
+{
+  int rc;
+  r->body_seen += len;
+  metrics_add(VG_M_BODY_BYTES, len);
+  if ((int64_t)r->body_seen > r->app->cfg->body_max) {
+    vg_fail(r, VG_ETOOBIG, "body over %lld bytes",
+            (long long)r->app->cfg->body_max);
+    return;
+  }
+  rc = r->inflate ? inflate_feed(r->inflate, data, len, body_sink, r)
+                  : body_sink(r, data, len);
+  if (rc == -VG_EINVAL && r->inflate && !r->err)
+    vg_fail(r, VG_EBADJSON, "body is not valid gzip");
+  else if (rc && !r->err)
+    vg_fail(r, rc, "%s", vg_strerror(rc));
+}
+
+/* First call: route, check headers (size, type, encoding). 0 to go on. */
+static int req_start(struct vg_req *r)
+{
+  const char *cl = http_header(r, "Content-Length");
+  const char *enc = http_header(r, "Content-Encoding");
+  int64_t max = r->app->cfg->body_max;
+  if (cl && strtoll(cl, NULL, 10) > max)
+    return vg_fail(r, VG_ETOOBIG, "body of %s bytes is over the %lld limit",
+                   cl, (long long)max);
+  if (enc && strcmp(enc, "identity") != 0) {
+    if (strcmp(enc, "gzip") != 0)
+      return vg_fail(r, VG_EMEDIA, "Content-Encoding '%s' not supported", enc);
+    r->inflate = inflate_new((size_t)max);
+    if (!r->inflate)
+      return vg_fail(r, VG_ENOMEM, "no memory");
+  }
+  buf_init(&r->in, (size_t)max);
+  return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_len, void **con_cls)
+{
+  struct vg_http *h = cls;
+  struct vg_req *r = *con_cls;
+  int path_known, rc;
+  (void)version;
+
+  if (!r) {
+    r = req_new(h, conn, url, method);
+    if (!r)
+      return MHD_NO;
+    *con_cls = r;
+    atomic_fetch_add(&h->in_flight, 1);
+    r->route = route_find(method, r->path, r, &path_known);
+    if (!r->route) {
+      if (strcmp(method, "GET") == 0 && !path_known &&
+          strncmp(r->path, "/api/", 5) != 0)
+        return serve_static(r);
+      vg_fail(r, path_known ? VG_EMETHOD : VG_ENOTFOUND, "%s %s",
+              path_known ? "method not allowed for" : "no route for", r->path);
+      return send_error(r);
+    }
+    if (req_start(r))
+      return send_error(r);
+    return MHD_YES;
+  }
+  if (*upload_len) {
+    if (!r->err)
+      body_chunk(r, upload, *upload_len);
+    *upload_len = 0;
+    return MHD_YES;
+  }
+  if (!r->err && r->inflate) {
+    rc = inflate_finish(r->inflate);
+    if (rc)
+      vg_fail(r, rc, "gzip body is truncated or corrupt");
+  }
+  if (!r->err) {
+    r->body = r->in.data ? r->in.data : "";
+    r->body_len = r->in.len;
+    r->body_done = 1;
+    r->route->handler(r);
+  }
+  return send_result(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+                         void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+  struct vg_http *h = cls;
+  struct vg_req *r = *con_cls;
+  int64_t ns;
+  (void)conn;
+  if (!r)
+    return;
+  ns = vg_mono_ns() - r->start_ns;
+  metrics_observe(VG_H_REQUEST_SECONDS, ns);
+  metrics_add(r->status >= 500 ? VG_M_REQUESTS_5XX
+              : r->status >= 400 ? VG_M_REQUESTS_4XX
+                                 : VG_M_REQUESTS_2XX, 1);
+  if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+    vg_info("http.aborted", "id=%s method=%s path=%s reason=%d body_bytes=%zu",
+            r->request_id, r->method, r->path, (int)toe, r->body_seen);
+  else
+    vg_info("http.request", "id=%s method=%s path=%s status=%d ms=%.3f "
+            "body_bytes=%zu", r->request_id, r->method, r->path, r->status,
+            (double)ns / 1e6, r->body_seen);
+  if (r->stream_free && r->stream)
+    r->stream_free(r->stream);
+  if (r->inflate)
+    inflate_free(r->inflate);
+  buf_free(&r->in);
+  buf_free(&r->out);
+  arena_free(r->arena);
+  *con_cls = NULL;
+  atomic_fetch_sub(&h->in_flight, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Server                                                              */
+
+int http_start(struct vg_app *app, struct vg_http **out)
+{
+  const struct vg_config *cfg = app->cfg;
+  struct vg_http *h;
+  struct sockaddr_in6 sa6;
+  struct sockaddr_in sa4;
+  struct sockaddr *sa;
+  const union MHD_DaemonInfo *info;
+  unsigned threads = (unsigned)cfg->threads;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                   MHD_USE_ERROR_LOG | MHD_USE_ITC;
+
+  *out = NULL;
+  memset(&sa4, 0, sizeof sa4);
+  memset(&sa6, 0, sizeof sa6);
+  if (inet_pton(AF_INET, cfg->bind, &sa4.sin_addr) == 1) {
+    sa4.sin_family = AF_INET;
+    sa4.sin_port = htons((uint16_t)cfg->port);
+    sa = (struct sockaddr *)&sa4;
+  } else if (inet_pton(AF_INET6, cfg->bind, &sa6.sin6_addr) == 1) {
+    sa6.sin6_family = AF_INET6;
+    sa6.sin6_port = htons((uint16_t)cfg->port);
+    sa = (struct sockaddr *)&sa6;
+    flags |= MHD_USE_IPv6;
+  } else {
+    vg_error("http.start", "error=\"bad bind address\" bind=%s", cfg->bind);
+    return -VG_EINVAL;
+  }
+  if (threads == 0) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    /* Handlers block on group commit, so more threads than cores. */
+    threads = (unsigned)(n > 0 ? n : 2) * 8;
+  }
+  h = vg_calloc(1, sizeof *h);
+  if (!h)
+    return -VG_ENOMEM;
+  h->app = app;
+  request_prefix = (unsigned)(vg_now_ms() ^ ((int64_t)getpid() << 16));
+  h->daemon = MHD_start_daemon(
+      flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
+      MHD_OPTION_SOCK_ADDR, sa,
+      MHD_OPTION_THREAD_POOL_SIZE, threads,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->request_timeout,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+      MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+      MHD_OPTION_END);
+  if (!h->daemon) {
+    vg_error("http.start", "error=\"cannot listen\" bind=%s port=%lld errno=%d",
+             cfg->bind, (long long)cfg->port, errno);
+    vg_free(h);
+    return -VG_EIO;
+  }
+  info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  h->port = info ? info->port : (int)cfg->port;
+  *out = h;
+  return 0;
+}
+
+int http_port(const struct vg_http *h) { return h->port; }
+
+void http_stop(struct vg_http *h, int drain_ms)
+{
+  int64_t deadline = vg_mono_ns() + (int64_t)drain_ms * 1000000;
+  MHD_socket fd;
+  if (!h)
+    return;
+  fd = MHD_quiesce_daemon(h->daemon);
+  if (fd != MHD_INVALID_SOCKET)
+    close(fd);
+  while (atomic_load(&h->in_flight) > 0 && vg_mono_ns() < deadline) {
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  MHD_stop_daemon(h->daemon);
+  vg_free(h);
+}
