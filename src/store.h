@@ -187,4 +187,23 @@ int store_readings_buckets(struct vg_txn *t, const struct vg_reading_query *q,
 /* Test hook: make the nth wrapper call from now fail with -VG_ESTORE. */
 void store_fail_nth(long n);
 
+/* ---- additions (appended; existing declarations above are unchanged) -- */
+
+/* vg_store_ops.version this build knows. store_open() refuses a backend
+ * with a newer version, and the wrappers give defaults for the methods a
+ * backend of an older version lacks. */
+#define VG_STORE_OPS_VERSION 1
+
+/* The backend's VG_STORE_CAP_* bits (e.g. test VG_STORE_CAP_SAVEPOINT
+ * before relying on store_savepoint()). */
+unsigned store_caps(const struct vg_store *s);
+
+struct vg_migration;
+/* For backends: the migration to apply after number `after` (0 = first)
+ * for dialect ("sqlite", "pg"): the lowest number > after among "common"
+ * and dialect files, the dialect file winning on equal numbers. Returns a
+ * pointer into vg_migrations[] (static), or NULL when none is left. */
+const struct vg_migration *store_migration_next(const char *dialect,
+                                                int after);
+
 #endif

@@ -1,0 +1,901 @@
+/* store_sqlite.c - the "sqlite" store backend: WAL, one write connection
+ * behind a mutex, a pool of query_only read connections, prepared
+ * statements cached per connection, numbered migrations at open. */
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "core_alloc.h"
+#include "core_errors.h"
+#include "core_log.h"
+#include "core_time.h"
+#include "store.h"
+#include "store_sql.h"
+
+/* Milliseconds a connection waits on a lock held by another process. */
+#define SQ_BUSY_TIMEOUT_MS 5000
+/* Page cache per connection, KiB (negative = KiB to PRAGMA cache_size). */
+#define SQ_CACHE_KIB 16384
+#define SQ_READ_CONNS_MAX 64
+
+/* ==== statements ======================================================== */
+
+enum sq_stmt {
+  ST_BEGIN_READ,
+  ST_BEGIN_WRITE,
+  ST_COMMIT,
+  ST_ROLLBACK,
+  ST_SAVEPOINT,
+  ST_RELEASE,
+  ST_ROLLBACK_TO,
+  ST_PATIENT_INSERT,
+  ST_PATIENT_GET,
+  ST_PATIENT_LIST,
+  ST_DEVICE_INSERT,
+  ST_DEVICE_GET,
+  ST_DEVICE_BY_SERIAL,
+  ST_DEVICE_LIST,
+  ST_READING_INSERT,
+  /* readings_query: + 1 with a code filter, + 2 with a cursor */
+  ST_READING_QUERY,
+  ST_READING_QUERY_CODE,
+  ST_READING_QUERY_CURSOR,
+  ST_READING_QUERY_CODE_CURSOR,
+  ST_BUCKETS,
+  ST_BUCKETS_CODE,
+  ST_COUNT
+};
+
+#define PATIENT_COLS \
+  "id, coalesce(identifier, ''), name, sex, coalesce(birth_date, ''), tz, " \
+  "created_ms, updated_ms"
+#define DEVICE_COLS \
+  "id, serial, kind, coalesce(patient_id, 0), created_ms, last_seen_ms"
+#define READING_Q \
+  "SELECT code, ts_ms, source, value, unit, tz_offset_min FROM reading " \
+  "WHERE patient_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3"
+#define READING_ORDER " ORDER BY code, ts_ms, source LIMIT ?8"
+#define CURSOR " AND (code, ts_ms, source) > (?5, ?6, ?7)"
+/* Epoch-aligned bucket start: floor(ts_ms / ?4) * ?4, also before 1970. */
+#define BUCKET_START \
+  "(CASE WHEN ts_ms >= 0 THEN ts_ms / ?4 ELSE (ts_ms - ?4 + 1) / ?4 END) * ?4"
+#define BUCKETS_Q(filter) \
+  "SELECT code, " BUCKET_START " AS start, min(value), avg(value), " \
+  "max(value), count(*) FROM reading WHERE patient_id = ?1 AND ts_ms >= ?2 " \
+  "AND ts_ms < ?3" filter " GROUP BY code, start ORDER BY code, start " \
+  "LIMIT ?8"
+
+static const char *const sq_sql[ST_COUNT] = {
+  [ST_BEGIN_READ] = "BEGIN",
+  [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+  [ST_COMMIT] = "COMMIT",
+  [ST_ROLLBACK] = "ROLLBACK",
+  [ST_SAVEPOINT] = "SAVEPOINT vg_sp",
+  [ST_RELEASE] = "RELEASE vg_sp",
+  [ST_ROLLBACK_TO] = "ROLLBACK TO vg_sp",
+  [ST_PATIENT_INSERT] =
+      "INSERT INTO patient (identifier, name, sex, birth_date, tz, "
+      "created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+  [ST_PATIENT_GET] = "SELECT " PATIENT_COLS " FROM patient WHERE id = ?1",
+  [ST_PATIENT_LIST] = "SELECT " PATIENT_COLS
+                      " FROM patient WHERE id > ?1 ORDER BY id LIMIT ?2",
+  [ST_DEVICE_INSERT] =
+      "INSERT INTO device (serial, kind, patient_id, created_ms, "
+      "last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+  [ST_DEVICE_GET] = "SELECT " DEVICE_COLS " FROM device WHERE id = ?1",
+  [ST_DEVICE_BY_SERIAL] =
+      "SELECT " DEVICE_COLS " FROM device WHERE serial = ?1",
+  [ST_DEVICE_LIST] = "SELECT " DEVICE_COLS
+                     " FROM device WHERE id > ?1 ORDER BY id LIMIT ?2",
+  [ST_READING_INSERT] =
+      "INSERT OR IGNORE INTO reading (patient_id, code, ts_ms, source, "
+      "value, unit, tz_offset_min, ingested_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+  [ST_READING_QUERY] = READING_Q READING_ORDER,
+  [ST_READING_QUERY_CODE] = READING_Q " AND code = ?4" READING_ORDER,
+  [ST_READING_QUERY_CURSOR] = READING_Q CURSOR READING_ORDER,
+  [ST_READING_QUERY_CODE_CURSOR] =
+      READING_Q " AND code = ?4" CURSOR READING_ORDER,
+  [ST_BUCKETS] = BUCKETS_Q(""),
+  [ST_BUCKETS_CODE] = BUCKETS_Q(" AND code = ?5"),
+};
+
+/* ==== connections and transactions ====================================== */
+
+struct sq_txn;
+
+struct sq_conn {
+  sqlite3 *db;
+  sqlite3_stmt *st[ST_COUNT]; /* prepared on first use, kept until close */
+};
+
+/* One preallocated transaction object per connection: a connection runs at
+ * most one transaction, so begin never allocates. */
+struct sq_txn {
+  struct vg_txn pub; /* first: a vg_txn * is an sq_txn * */
+  struct sq_conn *conn;
+  int depth;     /* open savepoints */
+  int pool_slot; /* read pool index, -1 for the writer */
+};
+
+struct sq_store {
+  struct sq_conn wconn;
+  struct sq_txn wtxn;
+  pthread_mutex_t wlock; /* held from begin(WRITE) to commit/rollback */
+
+  struct sq_conn *rconn;
+  struct sq_txn *rtxn;
+  unsigned char *rbusy;
+  int n_read;
+  pthread_mutex_t rlock;
+  pthread_cond_t rfree;
+};
+
+static struct sq_store *sq_of(struct vg_store *s)
+{
+  return s->ctx;
+}
+
+static int sq_err(struct sq_conn *c, int rc, const char *what)
+{
+  int ext = sqlite3_extended_errcode(c->db);
+  if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+    return -VG_ECONFLICT;
+  if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+    return -VG_ENOTFOUND;
+  if (rc == SQLITE_CONSTRAINT)
+    return -VG_EINVAL;
+  if (rc == SQLITE_NOMEM)
+    return -VG_ENOMEM;
+  vg_error("store_sqlite", "op=%s rc=%d err=\"%s\"", what, ext,
+           sqlite3_errmsg(c->db));
+  return -VG_ESTORE;
+}
+
+/* The cached statement id, reset and unbound from its previous use. */
+static int sq_stmt(struct sq_conn *c, enum sq_stmt id, sqlite3_stmt **out)
+{
+  int rc;
+  *out = NULL;
+  if (!c->st[id]) {
+    rc = sqlite3_prepare_v3(c->db, sq_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                            &c->st[id], NULL);
+    if (rc != SQLITE_OK)
+      return sq_err(c, rc, "prepare");
+  }
+  *out = c->st[id];
+  return 0;
+}
+
+/* Run a statement without results (BEGIN, COMMIT, SAVEPOINT, ...). */
+static int sq_exec(struct sq_conn *c, enum sq_stmt id)
+{
+  sqlite3_stmt *st;
+  int rc = sq_stmt(c, id, &st);
+  if (rc < 0)
+    return rc;
+  rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE)
+    return sq_err(c, rc, sq_sql[id]);
+  return 0;
+}
+
+static void conn_close(struct sq_conn *c)
+{
+  int i;
+  for (i = 0; i < ST_COUNT; i++)
+    sqlite3_finalize(c->st[i]);
+  memset(c->st, 0, sizeof c->st);
+  sqlite3_close(c->db);
+  c->db = NULL;
+}
+
+static int conn_pragmas(struct sq_conn *c, const char *sql)
+{
+  char *msg = NULL;
+  int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+  if (rc != SQLITE_OK) {
+    vg_error("store_sqlite", "op=pragma err=\"%s\"", msg ? msg : "?");
+    sqlite3_free(msg);
+    return -VG_ESTORE;
+  }
+  return 0;
+}
+
+static int conn_open(struct sq_conn *c, const char *path, int writer,
+                     const struct vg_config *cfg)
+{
+  char sql[256];
+  int rc;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+              (writer ? SQLITE_OPEN_CREATE : 0);
+
+  memset(c, 0, sizeof *c);
+  rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+  if (rc != SQLITE_OK) {
+    vg_error("store_sqlite", "op=open path=\"%s\" err=\"%s\"", path,
+             c->db ? sqlite3_errmsg(c->db) : "out of memory");
+    goto fail;
+  }
+  sqlite3_extended_result_codes(c->db, 1);
+  sqlite3_busy_timeout(c->db, SQ_BUSY_TIMEOUT_MS);
+  /* synchronous=NORMAL in WAL mode is durable against a process crash
+   * (the ingest contract); FULL also survives power loss. */
+  snprintf(sql, sizeof sql,
+           "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; "
+           "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+           "PRAGMA cache_size=-%d; PRAGMA query_only=%d;",
+           strcmp(cfg->sync, "full") == 0 ? "FULL" : "NORMAL", SQ_CACHE_KIB,
+           writer ? 0 : 1);
+  if (!writer) /* readers must not try to switch the journal mode */
+    snprintf(sql, sizeof sql,
+             "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+             "PRAGMA cache_size=-%d; PRAGMA query_only=1;",
+             SQ_CACHE_KIB / 4);
+  if (conn_pragmas(c, sql) < 0)
+    goto fail;
+  return 0;
+fail:
+  sqlite3_close(c->db);
+  c->db = NULL;
+  return -VG_ESTORE;
+}
+
+/* Create the database's directory if it is missing (one level, like
+ * "var/" of the default path), so a first start needs no set-up. */
+static void ensure_dir(const char *path)
+{
+  char dir[VG_CFG_STR_MAX];
+  char *slash;
+  size_t len = strlen(path);
+  if (len >= sizeof dir)
+    return;
+  memcpy(dir, path, len + 1);
+  slash = strrchr(dir, '/');
+  if (!slash || slash == dir)
+    return;
+  *slash = '\0';
+  if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+    vg_warn("store_sqlite", "op=mkdir dir=\"%s\" errno=%d", dir, errno);
+}
+
+static void sq_close(struct vg_store *s)
+{
+  struct sq_store *q = sq_of(s);
+  int i;
+  if (!q)
+    return;
+  for (i = 0; i < q->n_read; i++)
+    conn_close(&q->rconn[i]);
+  conn_close(&q->wconn);
+  pthread_mutex_destroy(&q->wlock);
+  pthread_mutex_destroy(&q->rlock);
+  pthread_cond_destroy(&q->rfree);
+  vg_free(q->rconn);
+  vg_free(q->rtxn);
+  vg_free(q->rbusy);
+  vg_free(q);
+  s->ctx = NULL;
+}
+
+static int sq_open(struct vg_store *s, const struct vg_config *cfg)
+{
+  struct sq_store *q;
+  int i, n = (int)cfg->read_conns;
+  int rc = -VG_ENOMEM;
+
+  if (n < 1)
+    n = 1;
+  if (n > SQ_READ_CONNS_MAX)
+    n = SQ_READ_CONNS_MAX;
+  if (!cfg->db[0] || strcmp(cfg->db, ":memory:") == 0)
+    return -VG_EINVAL; /* read connections need a shared file */
+  q = vg_calloc(1, sizeof *q);
+  if (!q)
+    return -VG_ENOMEM;
+  pthread_mutex_init(&q->wlock, NULL);
+  pthread_mutex_init(&q->rlock, NULL);
+  pthread_cond_init(&q->rfree, NULL);
+  s->ctx = q;
+  q->rconn = vg_calloc((size_t)n, sizeof *q->rconn);
+  q->rtxn = vg_calloc((size_t)n, sizeof *q->rtxn);
+  q->rbusy = vg_calloc((size_t)n, 1);
+  if (!q->rconn || !q->rtxn || !q->rbusy)
+    goto fail;
+
+  ensure_dir(cfg->db);
+  rc = conn_open(&q->wconn, cfg->db, 1, cfg);
+  if (rc < 0)
+    goto fail;
+  q->wtxn.pub.store = s;
+  q->wtxn.pub.mode = VG_TXN_WRITE;
+  q->wtxn.conn = &q->wconn;
+  q->wtxn.pool_slot = -1;
+  for (i = 0; i < n; i++) {
+    rc = conn_open(&q->rconn[i], cfg->db, 0, cfg);
+    if (rc < 0)
+      goto fail;
+    q->n_read = i + 1;
+    q->rtxn[i].pub.store = s;
+    q->rtxn[i].pub.mode = VG_TXN_READ;
+    q->rtxn[i].conn = &q->rconn[i];
+    q->rtxn[i].pool_slot = i;
+  }
+  return 0;
+fail:
+  sq_close(s);
+  return rc;
+}
+
+/* ==== migrations ======================================================== */
+
+static int sq_applied(struct sq_conn *c, int number, int *out)
+{
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(
+      c->db, "SELECT 1 FROM schema_migrations WHERE number = ?1", -1, &st,
+      NULL);
+  if (rc != SQLITE_OK)
+    return sq_err(c, rc, "migrate");
+  sqlite3_bind_int(st, 1, number);
+  rc = sqlite3_step(st);
+  *out = rc == SQLITE_ROW;
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return sq_err(c, rc, "migrate");
+  return 0;
+}
+
+static int sq_migrate_one(struct sq_conn *c, const struct vg_migration *m)
+{
+  sqlite3_stmt *st = NULL;
+  char *msg = NULL;
+  int rc;
+
+  if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    return sq_err(c, SQLITE_ERROR, "migrate begin");
+  rc = sqlite3_exec(c->db, m->sql, NULL, NULL, &msg);
+  if (rc != SQLITE_OK) {
+    vg_error("store_migrate", "number=%d name=%s err=\"%s\"", m->number,
+             m->name, msg ? msg : "?");
+    sqlite3_free(msg);
+    goto fail;
+  }
+  rc = sqlite3_prepare_v2(c->db,
+                          "INSERT INTO schema_migrations (number, name, "
+                          "applied_ms) VALUES (?1, ?2, ?3)",
+                          -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    goto fail;
+  sqlite3_bind_int(st, 1, m->number);
+  sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, vg_now_ms());
+  rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE)
+    goto fail;
+  if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    goto fail;
+  return 0;
+fail:
+  sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+  return -VG_ESTORE;
+}
+
+static int sq_migrate(struct vg_store *s, int *out_applied)
+{
+  struct sq_store *q = sq_of(s);
+  const struct vg_migration *m;
+  int rc, done, number = 0;
+
+  *out_applied = 0;
+  rc = conn_pragmas(&q->wconn,
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    "number INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                    "applied_ms BIGINT NOT NULL)");
+  if (rc < 0)
+    return rc;
+  while ((m = store_migration_next("sqlite", number)) != NULL) {
+    number = m->number;
+    rc = sq_applied(&q->wconn, m->number, &done);
+    if (rc < 0)
+      return rc;
+    if (done)
+      continue;
+    rc = sq_migrate_one(&q->wconn, m);
+    if (rc < 0)
+      return rc;
+    ++*out_applied;
+  }
+  return 0;
+}
+
+/* ==== transactions ====================================================== */
+
+static int sq_begin(struct vg_store *s, enum vg_txn_mode mode,
+                    struct vg_txn **out)
+{
+  struct sq_store *q = sq_of(s);
+  struct sq_txn *t;
+  int i, rc;
+
+  *out = NULL;
+  if (mode == VG_TXN_WRITE) {
+    pthread_mutex_lock(&q->wlock);
+    t = &q->wtxn;
+  } else {
+    pthread_mutex_lock(&q->rlock);
+    for (;;) {
+      for (i = 0; i < q->n_read && q->rbusy[i]; i++)
+        ;
+      if (i < q->n_read)
+        break;
+      pthread_cond_wait(&q->rfree, &q->rlock);
+    }
+    q->rbusy[i] = 1;
+    pthread_mutex_unlock(&q->rlock);
+    t = &q->rtxn[i];
+  }
+  t->depth = 0;
+  rc = sq_exec(t->conn, mode == VG_TXN_WRITE ? ST_BEGIN_WRITE : ST_BEGIN_READ);
+  if (rc < 0)
+    goto fail;
+  *out = &t->pub;
+  return 0;
+fail:
+  if (mode == VG_TXN_WRITE) {
+    pthread_mutex_unlock(&q->wlock);
+  } else {
+    pthread_mutex_lock(&q->rlock);
+    q->rbusy[t->pool_slot] = 0;
+    pthread_cond_signal(&q->rfree);
+    pthread_mutex_unlock(&q->rlock);
+  }
+  return rc;
+}
+
+/* Hand the connection back: unlock the writer or free the read slot. */
+static void sq_txn_end(struct sq_txn *t)
+{
+  struct sq_store *q = sq_of(t->pub.store);
+  if (t->pool_slot < 0) {
+    pthread_mutex_unlock(&q->wlock);
+    return;
+  }
+  pthread_mutex_lock(&q->rlock);
+  q->rbusy[t->pool_slot] = 0;
+  pthread_cond_signal(&q->rfree);
+  pthread_mutex_unlock(&q->rlock);
+}
+
+static void sq_rollback(struct vg_txn *vt)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  /* Fails only when no transaction is open (SQLite already rolled back,
+   * e.g. after SQLITE_FULL); either way none is open afterwards. */
+  if (!sqlite3_get_autocommit(t->conn->db))
+    sq_exec(t->conn, ST_ROLLBACK);
+  sq_txn_end(t);
+}
+
+static int sq_commit(struct vg_txn *vt)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  int rc = sq_exec(t->conn, ST_COMMIT);
+  if (rc < 0) {
+    sq_rollback(vt);
+    return -VG_ESTORE;
+  }
+  sq_txn_end(t);
+  return 0;
+}
+
+static int sq_savepoint(struct vg_txn *vt)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  int rc = sq_exec(t->conn, ST_SAVEPOINT);
+  if (rc == 0)
+    t->depth++;
+  return rc;
+}
+
+static int sq_release(struct vg_txn *vt)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  int rc;
+  if (t->depth <= 0)
+    return -VG_EINVAL;
+  rc = sq_exec(t->conn, ST_RELEASE);
+  if (rc == 0)
+    t->depth--;
+  return rc;
+}
+
+/* Undo back to the innermost savepoint and end it. SQLite's ROLLBACK TO
+ * keeps the savepoint open, so it is released after. */
+static int sq_rollback_to(struct vg_txn *vt)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  int rc;
+  if (t->depth <= 0)
+    return -VG_EINVAL;
+  rc = sq_exec(t->conn, ST_ROLLBACK_TO);
+  if (rc < 0)
+    return rc;
+  return sq_release(vt);
+}
+
+/* ==== patients and devices ============================================== */
+
+static void col_text(sqlite3_stmt *st, int col, char *dst, size_t size)
+{
+  const unsigned char *s = sqlite3_column_text(st, col);
+  size_t n = s ? (size_t)sqlite3_column_bytes(st, col) : 0;
+  if (n >= size)
+    n = size - 1;
+  if (n)
+    memcpy(dst, s, n);
+  dst[n] = '\0';
+}
+
+static void row_patient(sqlite3_stmt *st, struct vg_patient *p)
+{
+  char sex[2];
+  memset(p, 0, sizeof *p);
+  p->id = sqlite3_column_int64(st, 0);
+  col_text(st, 1, p->identifier, sizeof p->identifier);
+  col_text(st, 2, p->name, sizeof p->name);
+  col_text(st, 3, sex, sizeof sex);
+  p->sex = sex[0] ? sex[0] : 'U';
+  col_text(st, 4, p->birth_date, sizeof p->birth_date);
+  col_text(st, 5, p->tz, sizeof p->tz);
+  p->created_ms = sqlite3_column_int64(st, 6);
+  p->updated_ms = sqlite3_column_int64(st, 7);
+}
+
+static void row_device(sqlite3_stmt *st, struct vg_device *d)
+{
+  memset(d, 0, sizeof *d);
+  d->id = sqlite3_column_int64(st, 0);
+  col_text(st, 1, d->serial, sizeof d->serial);
+  col_text(st, 2, d->kind, sizeof d->kind);
+  d->patient_id = sqlite3_column_int64(st, 3);
+  d->created_ms = sqlite3_column_int64(st, 4);
+  d->last_seen_ms = sqlite3_column_int64(st, 5);
+}
+
+/* Bind a fixed-size string field; "" binds NULL when empty_null. */
+static void bind_field(sqlite3_stmt *st, int i, const char *s, size_t size,
+                       int empty_null)
+{
+  size_t n = strnlen(s, size);
+  if (n == 0 && empty_null)
+    sqlite3_bind_null(st, i);
+  else
+    sqlite3_bind_text(st, i, s, (int)n, SQLITE_TRANSIENT);
+}
+
+static int sq_patient_create(struct vg_txn *vt, struct vg_patient *p)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  sqlite3_stmt *st;
+  char sex[2] = { p->sex ? p->sex : 'U', '\0' };
+  int64_t now = vg_now_ms();
+  int rc = sq_stmt(t->conn, ST_PATIENT_INSERT, &st);
+  if (rc < 0)
+    return rc;
+  bind_field(st, 1, p->identifier, sizeof p->identifier, 1);
+  bind_field(st, 2, p->name, sizeof p->name, 0);
+  sqlite3_bind_text(st, 3, sex, 1, SQLITE_TRANSIENT);
+  bind_field(st, 4, p->birth_date, sizeof p->birth_date, 1);
+  bind_field(st, 5, p->tz, sizeof p->tz, 0);
+  sqlite3_bind_int64(st, 6, now);
+  rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE)
+    return sq_err(t->conn, rc, "patient_create");
+  p->id = sqlite3_last_insert_rowid(t->conn->db);
+  p->sex = sex[0];
+  p->created_ms = p->updated_ms = now;
+  return 0;
+}
+
+static int sq_patient_get(struct vg_txn *vt, int64_t id,
+                          struct vg_patient *out)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  sqlite3_stmt *st;
+  int rc = sq_stmt(t->conn, ST_PATIENT_GET, &st);
+  if (rc < 0)
+    return rc;
+  sqlite3_bind_int64(st, 1, id);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    row_patient(st, out);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return 0;
+  if (rc == SQLITE_DONE)
+    return -VG_ENOTFOUND;
+  return sq_err(t->conn, rc, "patient_get");
+}
+
+/* LIMIT -1 is SQLite's "no limit". */
+static int64_t sq_limit(size_t limit)
+{
+  return limit ? (int64_t)limit : -1;
+}
+
+static int sq_patient_list(struct vg_txn *vt, int64_t after_id, size_t limit,
+                           vg_patient_cb cb, void *ctx)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  struct vg_patient p;
+  sqlite3_stmt *st;
+  int stop = 0, rc = sq_stmt(t->conn, ST_PATIENT_LIST, &st);
+  if (rc < 0)
+    return rc;
+  sqlite3_bind_int64(st, 1, after_id);
+  sqlite3_bind_int64(st, 2, sq_limit(limit));
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    row_patient(st, &p);
+    stop = cb(ctx, &p);
+    if (stop)
+      break;
+  }
+  sqlite3_reset(st);
+  if (stop)
+    return stop;
+  return rc == SQLITE_DONE ? 0 : sq_err(t->conn, rc, "patient_list");
+}
+
+static int sq_device_create(struct vg_txn *vt, struct vg_device *d)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  sqlite3_stmt *st;
+  int64_t now = vg_now_ms();
+  int rc = sq_stmt(t->conn, ST_DEVICE_INSERT, &st);
+  if (rc < 0)
+    return rc;
+  if (!d->serial[0])
+    return -VG_EINVAL;
+  bind_field(st, 1, d->serial, sizeof d->serial, 0);
+  bind_field(st, 2, d->kind, sizeof d->kind, 0);
+  if (d->patient_id > 0)
+    sqlite3_bind_int64(st, 3, d->patient_id);
+  else
+    sqlite3_bind_null(st, 3);
+  sqlite3_bind_int64(st, 4, now);
+  sqlite3_bind_int64(st, 5, d->last_seen_ms);
+  rc = sqlite3_step(st);
+  sqlite3_clear_bindings(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE)
+    return sq_err(t->conn, rc, "device_create");
+  d->id = sqlite3_last_insert_rowid(t->conn->db);
+  d->created_ms = now;
+  if (d->patient_id < 0)
+    d->patient_id = 0;
+  return 0;
+}
+
+static int device_one(struct sq_txn *t, sqlite3_stmt *st,
+                      struct vg_device *out)
+{
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    row_device(st, out);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return 0;
+  if (rc == SQLITE_DONE)
+    return -VG_ENOTFOUND;
+  return sq_err(t->conn, rc, "device_get");
+}
+
+static int sq_device_get(struct vg_txn *vt, int64_t id, struct vg_device *out)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  sqlite3_stmt *st;
+  int rc = sq_stmt(t->conn, ST_DEVICE_GET, &st);
+  if (rc < 0)
+    return rc;
+  sqlite3_bind_int64(st, 1, id);
+  return device_one(t, st, out);
+}
+
+static int sq_device_by_serial(struct vg_txn *vt, const char *serial,
+                               struct vg_device *out)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  sqlite3_stmt *st;
+  int rc = sq_stmt(t->conn, ST_DEVICE_BY_SERIAL, &st);
+  if (rc < 0)
+    return rc;
+  sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+  rc = device_one(t, st, out);
+  sqlite3_clear_bindings(st); /* serial is borrowed */
+  return rc;
+}
+
+static int sq_device_list(struct vg_txn *vt, int64_t after_id, size_t limit,
+                          vg_device_cb cb, void *ctx)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  struct vg_device d;
+  sqlite3_stmt *st;
+  int stop = 0, rc = sq_stmt(t->conn, ST_DEVICE_LIST, &st);
+  if (rc < 0)
+    return rc;
+  sqlite3_bind_int64(st, 1, after_id);
+  sqlite3_bind_int64(st, 2, sq_limit(limit));
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    row_device(st, &d);
+    stop = cb(ctx, &d);
+    if (stop)
+      break;
+  }
+  sqlite3_reset(st);
+  if (stop)
+    return stop;
+  return rc == SQLITE_DONE ? 0 : sq_err(t->conn, rc, "device_list");
+}
+
+/* ==== readings ========================================================== */
+
+/* The hot path: one cached INSERT OR IGNORE per row; a duplicate key
+ * changes nothing, so sqlite3_changes() tells accepted from duplicate. */
+static int sq_readings_insert(struct vg_txn *vt, const struct vg_reading *r,
+                              size_t n, unsigned char *out_status)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  sqlite3 *db = t->conn->db;
+  sqlite3_stmt *st;
+  int64_t now = vg_now_ms();
+  size_t i;
+  int rc = sq_stmt(t->conn, ST_READING_INSERT, &st);
+  if (rc < 0)
+    return rc;
+  sqlite3_bind_int64(st, 8, now);
+  for (i = 0; i < n; i++) {
+    const struct vg_reading *x = &r[i];
+    sqlite3_bind_int64(st, 1, x->patient_id);
+    sqlite3_bind_int(st, 2, x->code);
+    sqlite3_bind_int64(st, 3, x->ts_ms);
+    sqlite3_bind_text(st, 4, x->source ? x->source : "", -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 5, x->value);
+    sqlite3_bind_text(st, 6, x->unit ? x->unit : "", -1, SQLITE_STATIC);
+    if (x->tz_offset_min == VG_TZ_UNKNOWN)
+      sqlite3_bind_null(st, 7);
+    else
+      sqlite3_bind_int(st, 7, x->tz_offset_min);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+      rc = sq_err(t->conn, rc, "readings_insert");
+      sqlite3_clear_bindings(st);
+      return rc;
+    }
+    out_status[i] =
+        sqlite3_changes(db) ? VG_INS_ACCEPTED : VG_INS_DUPLICATE;
+  }
+  sqlite3_clear_bindings(st); /* the strings were borrowed */
+  return 0;
+}
+
+static int sq_readings_query(struct vg_txn *vt,
+                             const struct vg_reading_query *q,
+                             vg_reading_cb cb, void *ctx)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  struct vg_reading r;
+  sqlite3_stmt *st;
+  int stop = 0, rc;
+  int id = ST_READING_QUERY + (q->code ? 1 : 0) + (q->has_cursor ? 2 : 0);
+
+  rc = sq_stmt(t->conn, (enum sq_stmt)id, &st);
+  if (rc < 0)
+    return rc;
+  sqlite3_bind_int64(st, 1, q->patient_id);
+  sqlite3_bind_int64(st, 2, q->from_ms);
+  sqlite3_bind_int64(st, 3, q->to_ms);
+  if (q->code)
+    sqlite3_bind_int(st, 4, q->code);
+  if (q->has_cursor) {
+    sqlite3_bind_int(st, 5, q->after_code);
+    sqlite3_bind_int64(st, 6, q->after_ts_ms);
+    sqlite3_bind_text(st, 7, q->after_source, -1, SQLITE_STATIC);
+  }
+  sqlite3_bind_int64(st, 8, sq_limit(q->limit));
+  memset(&r, 0, sizeof r);
+  r.patient_id = q->patient_id;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    r.code = sqlite3_column_int(st, 0);
+    r.ts_ms = sqlite3_column_int64(st, 1);
+    r.source = (const char *)sqlite3_column_text(st, 2);
+    r.value = sqlite3_column_double(st, 3);
+    r.unit = (const char *)sqlite3_column_text(st, 4);
+    if (!r.source || !r.unit) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    r.tz_offset_min = sqlite3_column_type(st, 5) == SQLITE_NULL
+                          ? VG_TZ_UNKNOWN
+                          : (int16_t)sqlite3_column_int(st, 5);
+    stop = cb(ctx, &r);
+    if (stop)
+      break;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (stop)
+    return stop;
+  return rc == SQLITE_DONE ? 0 : sq_err(t->conn, rc, "readings_query");
+}
+
+static int sq_readings_buckets(struct vg_txn *vt,
+                               const struct vg_reading_query *q,
+                               int64_t bucket_ms, vg_bucket_cb cb, void *ctx)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  struct vg_bucket b;
+  sqlite3_stmt *st;
+  int stop = 0, rc = sq_stmt(t->conn, q->code ? ST_BUCKETS_CODE : ST_BUCKETS,
+                             &st);
+  if (rc < 0)
+    return rc;
+  sqlite3_bind_int64(st, 1, q->patient_id);
+  sqlite3_bind_int64(st, 2, q->from_ms);
+  sqlite3_bind_int64(st, 3, q->to_ms);
+  sqlite3_bind_int64(st, 4, bucket_ms);
+  if (q->code)
+    sqlite3_bind_int(st, 5, q->code);
+  sqlite3_bind_int64(st, 8, sq_limit(q->limit));
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    b.code = sqlite3_column_int(st, 0);
+    b.start_ms = sqlite3_column_int64(st, 1);
+    b.min = sqlite3_column_double(st, 2);
+    b.mean = sqlite3_column_double(st, 3);
+    b.max = sqlite3_column_double(st, 4);
+    b.n = sqlite3_column_int64(st, 5);
+    stop = cb(ctx, &b);
+    if (stop)
+      break;
+  }
+  sqlite3_reset(st);
+  if (stop)
+    return stop;
+  return rc == SQLITE_DONE ? 0 : sq_err(t->conn, rc, "readings_buckets");
+}
+
+/* ==== the vtable ======================================================== */
+
+const struct vg_store_ops store_sqlite_ops = {
+  .name = "sqlite",
+  .version = 1,
+  .caps = VG_STORE_CAP_SAVEPOINT,
+  .open = sq_open,
+  .close = sq_close,
+  .migrate = sq_migrate,
+  .begin = sq_begin,
+  .commit = sq_commit,
+  .rollback = sq_rollback,
+  .savepoint = sq_savepoint,
+  .release = sq_release,
+  .rollback_to = sq_rollback_to,
+  .patient_create = sq_patient_create,
+  .patient_get = sq_patient_get,
+  .patient_list = sq_patient_list,
+  .device_create = sq_device_create,
+  .device_get = sq_device_get,
+  .device_by_serial = sq_device_by_serial,
+  .device_list = sq_device_list,
+  .readings_insert = sq_readings_insert,
+  .readings_query = sq_readings_query,
+  .readings_buckets = sq_readings_buckets,
+};
