@@ -18,8 +18,8 @@ static int g_fail;
 
 /* Achieved on the odd records minus a 1-point margin (see docs). */
 #ifndef AF_ODD_SE_MIN
-#define AF_ODD_SE_MIN 0.0
-#define AF_ODD_SP_MIN 0.0
+#define AF_ODD_SE_MIN 95.5 /* achieved 96.55 */
+#define AF_ODD_SP_MIN 89.0 /* achieved 90.10 */
 #endif
 
 #define CHECK(cond, ...)                                                     \
@@ -287,12 +287,289 @@ static void test_ltafdb(const char *root)
   }
 }
 
+/* ----------------------------------------------------------- nsr2db */
+
+static void test_nsr2db(const char *root)
+{
+  static const char *const recs[] = {"nsr001", "nsr004", "nsr009"};
+  size_t r;
+  printf("\nnsr2db (no AF anywhere): specificity\n");
+  for (r = 0; r < 3; r++) {
+    char path[1024];
+    struct wfdb_beats b;
+    struct series s;
+    unsigned char *det;
+    size_t i, fp = 0;
+    double burden = 0;
+    snprintf(path, sizeof path, "%s/02_ecg_rr_af/nsr2db/%s.ecg", root,
+             recs[r]);
+    if (wfdb_beats_read(path, &b) != 0) {
+      CHECK(0, "cannot read %s", path);
+      continue;
+    }
+    series_from_beats(&b, 128.0, &s); /* .hea: 128 Hz */
+    wfdb_beats_free(&b);
+    det = malloc(s.n);
+    CHECK(run_af(NULL, s.rr, s.n, det, NULL) == ALGO_OK, "detect");
+    for (i = 0; i < s.n; i++)
+      fp += det[i];
+    algo_af_burden(s.rr, det, s.n, &burden);
+    printf("  %s beats %zu FP beats %zu Sp %.2f%% burden %.2f%%\n", recs[r],
+           s.n, fp, pct((double)(s.n - fp), (double)s.n), burden);
+    /* no AF in nsr2db: require Sp >= 99% (achieved: see table) */
+    CHECK(pct((double)(s.n - fp), (double)s.n) >= 99.0, "nsr2db %s Sp",
+          recs[r]);
+    free(det);
+    series_free(&s);
+  }
+}
+
+static void test_afdb03665(const char *root)
+{
+  char path[1024];
+  struct wfdb_beats b;
+  struct series s;
+  unsigned char *det;
+  double burden = -1;
+  size_t n_ep = 0;
+  snprintf(path, sizeof path, "%s/02_ecg_rr_af/afdb_03665/03665.qrs", root);
+  if (wfdb_beats_read(path, &b) != 0) {
+    CHECK(0, "cannot read %s", path);
+    return;
+  }
+  series_from_beats(&b, 250.0, &s); /* AFDB: 250 Hz */
+  wfdb_beats_free(&b);
+  det = malloc(s.n);
+  CHECK(run_af(NULL, s.rr, s.n, det, NULL) == ALGO_OK, "detect 03665");
+  algo_af_burden(s.rr, det, s.n, &burden);
+  algo_af_episodes(s.rr, det, s.n, NULL, 0, &n_ep);
+  printf("\nAFDB 03665 (.qrs, no rhythm labels): %zu RR, AF burden %.1f%%, "
+         "%zu episodes\n", s.n, burden, n_ep);
+  /* 03665 is an AFDB record with AF; only sanity is asserted */
+  CHECK(burden > 0 && burden <= 100, "03665 burden");
+  free(det);
+  series_free(&s);
+}
+
+/* ------------------------------------------------- ECG -> R peaks -> AF */
+
+/* Runs the R-peak detector. OUT: *out_n peaks (malloc'd, caller frees). */
+static size_t *detect_peaks(const double *x, size_t n, double fs,
+                            size_t *out_n)
+{
+  size_t sl = algo_ecg_scratch_size(n), maxp = (size_t)(n / (0.2 * fs)) + 1;
+  void *scr = malloc(sl ? sl : 1);
+  size_t *pk = malloc(maxp * sizeof *pk);
+  int rc = algo_ecg_rpeaks(x, n, fs, scr, sl, pk, maxp, out_n);
+  free(scr);
+  CHECK(rc == ALGO_OK, "rpeaks rc %d", rc);
+  return pk;
+}
+
+static void test_ltaf74_ecg(const char *root)
+{
+  char path[1024];
+  size_t rows, cols, np = 0, i;
+  double *m, *rr, burden = 0;
+  size_t *pk;
+  unsigned char *det;
+  snprintf(path, sizeof path, "%s/02_ecg_rr_af/ltafdb_74_ecg/TestAFdata.mat",
+           root);
+  m = wfdb_mat_read(path, "signal", &rows, &cols); /* 38400 x 2, mV */
+  if (!m) {
+    CHECK(0, "cannot read %s", path);
+    return;
+  }
+  pk = detect_peaks(m, rows, 128.0, &np); /* channel 1, 128 Hz */
+  rr = malloc((np ? np : 1) * sizeof *rr);
+  det = malloc(np ? np : 1);
+  for (i = 1; i < np; i++)
+    rr[i - 1] = (double)(pk[i] - pk[i - 1]) / 128.0;
+  CHECK(np > 100, "too few peaks %zu", np);
+  if (np > 100) {
+    CHECK(run_af(NULL, rr, np - 1, det, NULL) == ALGO_OK, "af");
+    algo_af_burden(rr, det, np - 1, &burden);
+  }
+  printf("\nLTAFDB 74 ECG excerpt (5 min, 128 Hz): %zu R peaks, mean HR %.0f "
+         "bpm, AF burden %.1f%%\n", np,
+         np > 1 ? 60.0 * (double)(np - 1) /
+                      ((double)(pk[np - 1] - pk[0]) / 128.0) : 0.0, burden);
+  CHECK(burden >= 50, "AF must be detected in LTAFDB 74 (burden %.1f)",
+        burden);
+  free(m);
+  free(pk);
+  free(rr);
+  free(det);
+}
+
+static const char *const cpsc_recs[] = {
+  "data_101_6", "data_101_8", "data_101_9", "data_21_7", "data_21_8",
+  "data_21_9", "data_35_10", "data_35_4", "data_35_6", "data_84_1",
+  "data_84_2", "data_84_3", "data_8_2", "data_8_3", "data_8_4",
+  "data_92_12", "data_92_19", "data_92_4"};
+
+static void test_cpsc(const char *root)
+{
+  size_t r;
+  double subj_ref[6] = {0}, subj_det[6] = {0}, subj_t[6] = {0};
+  const char *subj_name[6] = {"101", "21", "35", "84", "8", "92"};
+  printf("\nCPSC 2021: lead II -> algo_ecg_rpeaks -> algo_af_detect\n");
+  printf("  %-11s %6s %6s %9s %9s\n", "record", "refRR", "detRR", "refAF%",
+         "detAF%");
+  for (r = 0; r < 18; r++) {
+    char path[1024];
+    struct wfdb_hea h;
+    struct wfdb_beats b;
+    int32_t *raw;
+    double *x, *rr, ref_af = 0, ref_t = 0, det_burden = 0;
+    size_t n, i, np = 0, *pk, s;
+    unsigned char *det;
+    snprintf(path, sizeof path, "%s/09_cpsc2021_af_sample/%s.hea", root,
+             cpsc_recs[r]);
+    if (wfdb_hea_read(path, &h) != 0) {
+      CHECK(0, "hea %s", path);
+      continue;
+    }
+    snprintf(path, sizeof path, "%s/09_cpsc2021_af_sample/%s.dat", root,
+             cpsc_recs[r]);
+    raw = wfdb_dat_read(path, &h, 1, &n); /* lead II: the rhythm lead */
+    snprintf(path, sizeof path, "%s/09_cpsc2021_af_sample/%s.atr", root,
+             cpsc_recs[r]);
+    if (!raw || wfdb_beats_read(path, &b) != 0) {
+      CHECK(0, "read %s", cpsc_recs[r]);
+      free(raw);
+      continue;
+    }
+    x = malloc(n * sizeof *x);
+    for (i = 0; i < n; i++)
+      x[i] = raw[i];
+    pk = detect_peaks(x, n, h.fs, &np);
+    for (i = 1; i < b.n; i++) {
+      double d = (double)(b.sample[i] - b.sample[i - 1]) / h.fs;
+      ref_t += d;
+      if (b.rhythm[i] == WFDB_RHY_AFIB)
+        ref_af += d;
+    }
+    rr = malloc((np ? np : 1) * sizeof *rr);
+    det = malloc(np ? np : 1);
+    for (i = 1; i < np; i++)
+      rr[i - 1] = (double)(pk[i] - pk[i - 1]) / h.fs;
+    if (np > 1 && run_af(NULL, rr, np - 1, det, NULL) == ALGO_OK)
+      algo_af_burden(rr, det, np - 1, &det_burden);
+    printf("  %-11s %6zu %6zu %8.1f%% %8.1f%%\n", cpsc_recs[r], b.n - 1,
+           np ? np - 1 : 0, pct(ref_af, ref_t), det_burden);
+    for (s = 0; s < 6; s++) {
+      char pre[16];
+      snprintf(pre, sizeof pre, "data_%s_", subj_name[s]);
+      if (strncmp(cpsc_recs[r], pre, strlen(pre)) == 0) {
+        subj_ref[s] += ref_af;
+        subj_det[s] += det_burden / 100.0 * ref_t;
+        subj_t[s] += ref_t;
+      }
+    }
+    free(x);
+    free(raw);
+    free(pk);
+    free(rr);
+    free(det);
+    wfdb_beats_free(&b);
+  }
+  printf("  by subject (3 records each): reference vs detected AF burden\n");
+  for (r = 0; r < 6; r++) {
+    double rb = pct(subj_ref[r], subj_t[r]), db = pct(subj_det[r], subj_t[r]);
+    printf("  subject %-4s ref %5.1f%% det %5.1f%% |err| %.1f points\n",
+           subj_name[r], rb, db, fabs(rb - db));
+    /* persistent-AF subjects must be found; non-AF subjects must not be
+     * called AF (burden classes, not exact burden) */
+    if (rb > 90)
+      CHECK(db > 50, "subject %s AF missed (%.1f%%)", subj_name[r], db);
+    /* non-AF subjects: subject 35 has irregular non-AF rhythm that the
+     * RR-only detector partly calls AF (16.3% measured); floor 25% */
+    if (rb == 0)
+      CHECK(db < 25, "subject %s false AF (%.1f%%)", subj_name[r], db);
+  }
+}
+
+/* ------------------------------------------------------- properties */
+
+static void test_properties(void)
+{
+  static const double vals[] = {0.0, -1.0, 1e300, -1e300, 1e-300, 0.8,
+                                1e6, 5e-324};
+  double rr[300], score[300], pct_b = 0;
+  unsigned char af[300];
+  char scr[8 * 1024];
+  size_t v, i, n_ep = 0;
+  struct algo_af_episode ep[4];
+  int checked = 0;
+  CHECK(algo_af_detect(NULL, rr, 0, scr, sizeof scr, af, score) ==
+            ALGO_EINVAL, "n=0");
+  CHECK(algo_af_detect(NULL, NULL, 1, scr, sizeof scr, af, score) ==
+            ALGO_EINVAL, "NULL");
+  CHECK(algo_af_detect(NULL, rr, 300, scr, 10, af, score) == ALGO_ESCRATCH,
+        "scratch");
+  for (v = 0; v < sizeof vals / sizeof vals[0]; v++) {
+    size_t n;
+    for (n = 1; n <= 300; n += 299) {
+      int rc;
+      for (i = 0; i < n; i++)
+        rr[i] = (i % 3 == 0) ? vals[v] : vals[(v + i) % 8];
+      rc = algo_af_detect(NULL, rr, n, scr, sizeof scr, af, score);
+      if (rc == ALGO_OK) {
+        for (i = 0; i < n; i++)
+          CHECK(isfinite(score[i]) && af[i] <= 1, "finite score");
+        CHECK(algo_af_episodes(rr, af, n, ep, 4, &n_ep) == ALGO_OK, "ep");
+        rc = algo_af_burden(rr, af, n, &pct_b);
+        CHECK(rc != ALGO_OK || (isfinite(pct_b) && pct_b >= 0 &&
+                                pct_b <= 100), "burden");
+      } else {
+        CHECK(rc == ALGO_EINVAL, "rc %d", rc);
+      }
+      checked++;
+    }
+  }
+  {
+    double nanv = NAN;
+    rr[0] = nanv;
+    CHECK(algo_af_detect(NULL, rr, 1, scr, sizeof scr, af, score) ==
+              ALGO_EINVAL, "NaN rejected");
+  }
+  /* ECG: constant, huge, tiny, n = 0/1, wrong fs */
+  {
+    static double x[2000];
+    size_t pk[64], np = 99;
+    static char escr[2000 * 24];
+    for (v = 0; v < sizeof vals / sizeof vals[0]; v++) {
+      int rc;
+      for (i = 0; i < 2000; i++)
+        x[i] = (i % 250 < 5) ? vals[v] : vals[(v + 1) % 8];
+      rc = algo_ecg_rpeaks(x, 2000, 250, escr, sizeof escr, pk, 64, &np);
+      CHECK(rc == ALGO_OK && np <= 64, "ecg rc %d np %zu", rc, np);
+      for (i = 1; i < np; i++)
+        CHECK(pk[i] > pk[i - 1] && pk[i] < 2000, "ecg peaks order");
+      checked++;
+    }
+    CHECK(algo_ecg_rpeaks(x, 0, 250, escr, sizeof escr, pk, 64, &np) ==
+              ALGO_EINVAL, "ecg n=0");
+    CHECK(algo_ecg_rpeaks(x, 1, 250, escr, sizeof escr, pk, 64, &np) ==
+              ALGO_OK && np == 0, "ecg n=1");
+    CHECK(algo_ecg_rpeaks(x, 2000, 50, escr, sizeof escr, pk, 64, &np) ==
+              ALGO_EINVAL, "ecg fs");
+  }
+  printf("\nproperties: %d input families checked\n", checked);
+}
+
 int main(void)
 {
   const char *root = vg_testdata_require("08_ltafdb_af_labels");
   if (getenv("VG_AF_TUNE"))
     tune_even(root);
+  test_properties();
   test_ltafdb(root);
+  test_nsr2db(root);
+  test_afdb03665(root);
+  test_ltaf74_ecg(root);
+  test_cpsc(root);
   printf("%s\n", g_fail ? "FAILED" : "OK");
   return g_fail;
 }
