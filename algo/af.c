@@ -55,7 +55,8 @@ static double median3(double a, double b, double c)
 static int cfg_ok(const struct algo_af_cfg *c)
 {
   return c->window >= 2 && c->window <= 1024 && isfinite(c->threshold) &&
-         c->threshold >= 0 && isfinite(c->delta) && c->delta > 0 && isfinite(c->rr_min_s) &&
+         c->threshold >= 0 && isfinite(c->delta) && c->delta > 0 &&
+         isfinite(c->rr_min_s) &&
          isfinite(c->rr_max_s) && c->rr_min_s > 0 &&
          c->rr_max_s > c->rr_min_s && c->min_run_beats >= 0 &&
          c->max_gap_beats >= 0;

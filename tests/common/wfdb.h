@@ -1,7 +1,7 @@
 /* wfdb.h - test-only readers for PhysioNet WFDB files: MIT-format
  * annotations (with SKIP/NUM/SUB/CHN/AUX pseudo-annotations), .hea headers,
- * signal formats 16 and 212, and MATLAB v5 numeric matrices (e.g. TestAFdata.mat: variables Fs, signal
- * 38400x2 double mV, time).
+ * signal formats 16 and 212, and MATLAB v5 numeric matrices (e.g.
+ * TestAFdata.mat: variables Fs, signal 38400x2 double mV, time).
  * Header-only, static functions; uses stdio/stdlib and zlib (linked by
  * vigil_core). Format facts: WFDB Programmer's Guide, annot(5), header(5),
  * signal(5); MATLAB "MAT-File Format" (MathWorks, 2019). */

@@ -216,7 +216,8 @@ static void tune_even(const char *root)
         free(det);
       }
       printf("  d=%.2f W=%2d thr=%.3f Se %.2f Sp %.2f  (Se+Sp)/2 %.2f\n",
-             deltas[di], windows[w], thr, pct(c.tp, c.tp + c.fn), pct(c.tn, c.tn + c.fp),
+             deltas[di], windows[w], thr, pct(c.tp, c.tp + c.fn),
+             pct(c.tn, c.tn + c.fp),
              (pct(c.tp, c.tp + c.fn) + pct(c.tn, c.tn + c.fp)) / 2);
     }
   }

@@ -133,8 +133,8 @@ int main(void)
     double p = 100.0 * tot[lead][0] / tot[lead][2];
     printf("CPSC 2021 pooled lead %s: ref %.0f det %.0f Se %.2f PPV %.2f\n",
            lead ? "II" : "I", tot[lead][1], tot[lead][2], s, p);
-    CHECK(s >= cpsc_se_min[lead] && p >= cpsc_ppv_min[lead], "CPSC lead %d Se %.2f PPV "
-          "%.2f", lead, s, p);
+    CHECK(s >= cpsc_se_min[lead] && p >= cpsc_ppv_min[lead],
+          "CPSC lead %d Se %.2f PPV %.2f", lead, s, p);
   }
   printf("%s\n", g_fail ? "FAILED" : "OK");
   return g_fail;
