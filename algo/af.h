@@ -46,8 +46,9 @@ size_t algo_af_scratch_size(size_t n);
  * cfg: NULL for defaults. rr_s: n intervals in seconds, each finite and
  * > 0. scratch: scratch_len >= algo_af_scratch_size(n) bytes, any
  * alignment suitable for double (borrowed for the call).
- * OUT: out_af[n] 0/1 per interval; out_score[n] (may be NULL) the smoothed
- * irregularity compared with cfg->threshold (finite, >= 0).
+ * OUT: out_af[n] 0/1 per interval; out_score[n] (may be NULL) the fraction
+ * of irregular beats in the window, compared with cfg->threshold (finite,
+ * in [0, 1]).
  * Returns ALGO_OK, ALGO_EINVAL (NULL, n == 0 or too large, rr not finite
  * or <= 0, bad cfg) or ALGO_ESCRATCH. Series shorter than cfg->window give
  * all-zero decisions (too short for a verdict). Reentrant. */
