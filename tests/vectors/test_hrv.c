@@ -121,7 +121,8 @@ static size_t run_record(const char *root, const char *rec, double fs,
             ALGO_OK, "run %s", rec);
   if (verbose)
     printf("  %s fs %.0f labels %d: %zu annotations, %zu RR, dropped "
-           "artefact %zu gap %zu ectopic %zu spike %zu unphysio %zu, NN %zu, windows %zu\n",
+           "artefact %zu gap %zu ectopic %zu spike %zu unphysio %zu, "
+           "NN %zu, windows %zu\n",
            rec, fs, labels, na, prep.n_rr, prep.n_artefact, prep.n_gap,
            prep.n_ectopic, prep.n_spike, prep.n_unphysio, prep.n_nn, nw);
   for (i = 0; i < nref; i++) {
