@@ -10,6 +10,7 @@
 #include "core_alloc.h"
 #include "core_errors.h"
 #include "core_log.h"
+#include "core_time.h"
 #include "store.h"
 
 /* Defaults (store_writer.h; config.def commit_rows, commit_ms, queue_rows). */
@@ -37,16 +38,17 @@ struct vg_writer {
   struct job *head, *tail;
   size_t queued_rows; /* queued + running, until the caller is woken */
   int stopping;
+  int64_t commit_ns; /* recent commit duration (moving average) */
   struct vg_writer_stats stats;
 };
 
 /* ==== the writer thread ================================================= */
 
-static void deadline_after(struct timespec *ts, int ms)
+static void deadline_after(struct timespec *ts, int64_t ns)
 {
   clock_gettime(CLOCK_MONOTONIC, ts);
-  ts->tv_sec += ms / 1000;
-  ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+  ts->tv_sec += (time_t)(ns / 1000000000);
+  ts->tv_nsec += (long)(ns % 1000000000);
   if (ts->tv_nsec >= 1000000000L) {
     ts->tv_sec++;
     ts->tv_nsec -= 1000000000L;
@@ -54,15 +56,25 @@ static void deadline_after(struct timespec *ts, int ms)
 }
 
 /* Next job for the open group, or NULL when the group should close: none
- * arrived within max_wait_ms (none waited for when stopping). Called with
- * the lock held. */
+ * arrived in time (none waited for when stopping). Called with the lock
+ * held.
+ * How long to wait: waiting delays every job already in the group, and
+ * pays off only by saving a commit. So the writer waits at most as long as
+ * a commit recently took, and never more than max_wait_ms. With WAL and
+ * synchronous=NORMAL a commit costs tens of microseconds and groups form
+ * from what queues up while the previous group runs; with FULL (an fsync
+ * per commit) the wait grows toward max_wait_ms. A fixed wait would stall
+ * producers that are all blocked on the open group. */
 static struct job *next_job(struct vg_writer *w)
 {
   struct timespec until;
   struct job *j;
   int timed_out = 0;
-  if (!w->head && !w->stopping && w->opts.max_wait_ms > 0) {
-    deadline_after(&until, w->opts.max_wait_ms);
+  int64_t wait_ns = (int64_t)w->opts.max_wait_ms * 1000000;
+  if (w->commit_ns < wait_ns)
+    wait_ns = w->commit_ns;
+  if (!w->head && !w->stopping && wait_ns > 0) {
+    deadline_after(&until, wait_ns);
     while (!w->head && !w->stopping && !timed_out)
       timed_out = pthread_cond_timedwait(&w->work, &w->lock, &until) != 0;
   }
@@ -170,8 +182,13 @@ static void *writer_main(void *arg)
       store_rollback(t); /* the only job failed: its error stands */
       t = NULL;
     } else if (rc == 0) {
+      int64_t t0 = vg_mono_ns();
       rc = store_commit(t); /* rolls back and frees t on failure */
       t = NULL;
+      t0 = vg_mono_ns() - t0;
+      pthread_mutex_lock(&w->lock);
+      w->commit_ns += (t0 - w->commit_ns) / 4;
+      pthread_mutex_unlock(&w->lock);
     }
     if (rc < 0) {
       store_rollback(t);
