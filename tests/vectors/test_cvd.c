@@ -187,6 +187,45 @@ static void test_who_vectors(const char *dir)
   check(n == 13 && ok == n, "WHO continuous vectors");
 }
 
+/* The C recalibration table equals WHO_2019_recalibration_gbd2017_regions.csv
+ * value for value (exact after strtod: both are the same decimal). */
+static void test_region_table(const char *dir)
+{
+  char path[4096], line[1024];
+  char *f[16];
+  FILE *fp;
+  int rows = 0, ok = 0;
+  snprintf(path, sizeof path, "%s/WHO_2019_recalibration_gbd2017_regions.csv",
+           dir);
+  fp = fopen(path, "r");
+  check(fp != NULL, "open regions csv");
+  if (!fp)
+    return;
+  if (!fgets(line, sizeof line, fp))
+    line[0] = '\0';
+  while (fgets(line, sizeof line, fp)) {
+    struct algo_cvd_who_cal lab, nl;
+    int region = -1, sex, nf = split_csv(line, f, 16);
+    if (nf != 12)
+      continue;
+    rows++;
+    sex = strcmp(f[3], "male") == 0 ? ALGO_CVD_MALE : ALGO_CVD_FEMALE;
+    if (algo_cvd_who_region_from_code(f[1], &region) != 0 ||
+        region != (int)num(f[0]))
+      continue;
+    algo_cvd_who_region_cal(ALGO_CVD_WHO_LAB, region, sex, &lab);
+    algo_cvd_who_region_cal(ALGO_CVD_WHO_NONLAB, region, sex, &nl);
+    ok += lab.chd_cons == num(f[4]) && lab.chd_slope == num(f[5]) &&
+          lab.stroke_cons == num(f[6]) && lab.stroke_slope == num(f[7]) &&
+          nl.chd_cons == num(f[8]) && nl.chd_slope == num(f[9]) &&
+          nl.stroke_cons == num(f[10]) && nl.stroke_slope == num(f[11]);
+  }
+  fclose(fp);
+  printf("recalibration table vs CSV: %d/%d region x sex rows identical\n",
+         ok, rows);
+  check(rows == 42 && ok == rows, "region table");
+}
+
 /* ---- WHO charts --------------------------------------------------------- */
 
 static const char *const age_lab[] = { "40-44", "45-49", "50-54", "55-59",
@@ -389,6 +428,7 @@ int main(void)
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/07_who_ish_cvd_risk_chart", root);
   test_pce();
+  test_region_table(dir);
   test_who_vectors(dir);
   test_chart(dir, ALGO_CVD_WHO_LAB);
   test_chart(dir, ALGO_CVD_WHO_NONLAB);
