@@ -38,6 +38,7 @@ struct vg_writer {
   struct job *head, *tail;
   size_t queued_rows; /* queued + running, until the caller is woken */
   int stopping;
+  int callers;        /* threads inside writer_exec: stop waits for them */
   int64_t commit_ns; /* recent commit duration (moving average) */
   struct vg_writer_stats stats;
 };
@@ -244,27 +245,34 @@ int writer_start(struct vg_store *s, const struct vg_writer_opts *opts,
   return 0;
 }
 
+/* Leave writer_exec: the last caller out lets a waiting writer_stop free
+ * the lock and condition variables. Called with the lock held; drops it. */
+static int exec_leave(struct vg_writer *w, int rc)
+{
+  w->callers--;
+  if (w->stopping && w->callers == 0)
+    pthread_cond_broadcast(&w->done);
+  pthread_mutex_unlock(&w->lock);
+  return rc;
+}
+
 int writer_exec(struct vg_writer *w, size_t rows, vg_write_fn fn, void *ctx)
 {
   struct job j;
-  int rc;
 
   memset(&j, 0, sizeof j);
   j.fn = fn;
   j.ctx = ctx;
   j.rows = rows;
   pthread_mutex_lock(&w->lock);
-  if (w->stopping) {
-    pthread_mutex_unlock(&w->lock);
-    return -VG_EUNAVAIL;
-  }
+  w->callers++;
+  if (w->stopping)
+    return exec_leave(w, -VG_EUNAVAIL);
   /* Back-pressure: refuse rather than queue without bound. A job larger
    * than the whole queue is still taken when the queue is empty, or it
    * could never run. */
-  if (w->queued_rows > 0 && w->queued_rows + rows > w->opts.queue_rows) {
-    pthread_mutex_unlock(&w->lock);
-    return -VG_EBUSY;
-  }
+  if (w->queued_rows > 0 && w->queued_rows + rows > w->opts.queue_rows)
+    return exec_leave(w, -VG_EBUSY);
   w->queued_rows += rows;
   if (w->tail)
     w->tail->next = &j;
@@ -274,9 +282,7 @@ int writer_exec(struct vg_writer *w, size_t rows, vg_write_fn fn, void *ctx)
   pthread_cond_signal(&w->work);
   while (!j.done)
     pthread_cond_wait(&w->done, &w->lock);
-  rc = j.rc;
-  pthread_mutex_unlock(&w->lock);
-  return rc;
+  return exec_leave(w, j.rc);
 }
 
 void writer_stats(struct vg_writer *w, struct vg_writer_stats *out)
@@ -296,6 +302,11 @@ void writer_stop(struct vg_writer *w)
   pthread_cond_signal(&w->work);
   pthread_mutex_unlock(&w->lock);
   pthread_join(w->thread, NULL);
+  /* Woken callers may still be returning from pthread_cond_wait. */
+  pthread_mutex_lock(&w->lock);
+  while (w->callers > 0)
+    pthread_cond_wait(&w->done, &w->lock);
+  pthread_mutex_unlock(&w->lock);
   pthread_cond_destroy(&w->work);
   pthread_cond_destroy(&w->done);
   pthread_mutex_destroy(&w->lock);
