@@ -100,11 +100,15 @@ static void rec_free(struct rec *rc)
 
 static const char BATCH[] =
     "{\"meta\":{\"x\":[1,2,{\"y\":\"z\"}],\"n\":null},\"readings\":[\n"
-    " {\"patient\":\"123\",\"code\":\"sbp\",\"time\":\"2025-03-01T08:30:00+08:00\","
-    "\"value\":128.5,\"unit\":\"mmHg\",\"source\":\"cuff-1\",\"extra\":[true,false]},\n"
-    " {\"patient\":124,\"code\":\"8867-4\",\"t\":1740790000000,\"value\":-0.5e2},\n"
+    " {\"patient\":\"123\",\"code\":\"sbp\","
+    "\"time\":\"2025-03-01T08:30:00+08:00\","
+    "\"value\":128.5,\"unit\":\"mmHg\",\"source\":\"cuff-1\","
+    "\"extra\":[true,false]},\n"
+    " {\"patient\":124,\"code\":\"8867-4\",\"t\":1740790000000,"
+    "\"value\":-0.5e2},\n"
     " {\"value\":1E+2,\"code\":\"\\u0067lucose\",\"patient\":7,\"t\":0,"
-    "\"source\":\"caf\\u00e9 \\ud83d\\ude00 \\\"q\\\"\\\\/\\/\\b\\f\\n\\r\\t\"}\n"
+    "\"source\":"
+    "\"caf\\u00e9 \\ud83d\\ude00 \\\"q\\\"\\\\/\\/\\b\\f\\n\\r\\t\"}\n"
     "],\"trailer\":\"ignored\"}";
 
 static void batch_form(void **state)
@@ -468,7 +472,8 @@ static void per_item_errors(void **state)
       {"{\"value\":[1]}", "value is not a number"},
       {"{\"value\":{\"v\":1}}", "value is not a number"},
       {"{\"value\":true}", "value is not a number"},
-      {"{\"patient\":true,\"value\":1}", "patient must be a string or an integer"},
+      {"{\"patient\":true,\"value\":1}",
+       "patient must be a string or an integer"},
       {"{\"code\":5}", "code must be a string"},
       {"{\"time\":1740000000000}", "time must be an RFC 3339 string"},
       {"{\"t\":\"1740000000000\"}", "t must be an integer (epoch ms)"},
@@ -600,6 +605,23 @@ static int count_cb(void *ctx, const struct vg_raw_reading *item)
   return 0;
 }
 
+static double floor_rate(void)
+{
+#if defined(__SANITIZE_ADDRESS__) /* gcc */
+  return 20000.0;
+#endif
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return 20000.0;
+#endif
+#endif
+#if defined(__OPTIMIZE__)
+  return 1000000.0;
+#else
+  return 20000.0;
+#endif
+}
+
 static void throughput(void **state)
 {
   const size_t n = 200000;
@@ -632,9 +654,12 @@ static void throughput(void **state)
   printf("throughput: %zu readings (%zu bytes) in %.1f ms = %.0f readings/s, "
          "%.0f MB/s (this build; sanitizers slow it several-fold)\n",
          n, b.len, (double)(t1 - t0) / 1e6, rate, mbs);
-  /* Loose floor that holds even under ASan on a loaded 2-core box; the
-   * 1M/s target is checked in a release build (docs/internals/ingest.md). */
-  assert_true(rate > 100000.0);
+  /* The target (well over 1M readings/s on one core) holds for an
+   * optimised build without sanitizers (3.5M/s measured at -O2); ASan/-O0
+   * builds on a shared 2-core box get a floor that only catches gross
+   * (e.g. quadratic) regressions. */
+  printf("floor for this build: %.0f readings/s\n", floor_rate());
+  assert_true(rate > floor_rate());
   bulk_parser_free(p);
   buf_free(&b);
 }
