@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "codes.h"
 #include "config.h"
 #include "core_alloc.h"
 #include "core_errors.h"
@@ -387,6 +388,42 @@ fail:
   return -VG_ESTORE;
 }
 
+/* Keep the code reference table equal to codes.def (ids are append-only,
+ * names and units may be corrected), in one transaction at every open. */
+static int sq_sync_codes(struct sq_conn *c)
+{
+  sqlite3_stmt *st = NULL;
+  const struct vg_code *all;
+  size_t i, n;
+  int rc;
+  all = codes_all(&n);
+  if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    return sq_err(c, SQLITE_ERROR, "codes begin");
+  rc = sqlite3_prepare_v2(
+      c->db,
+      "INSERT INTO code (id, name, system, code, unit) "
+      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
+      "name = excluded.name, system = excluded.system, "
+      "code = excluded.code, unit = excluded.unit",
+      -1, &st, NULL);
+  for (i = 0; rc == SQLITE_OK && i < n; i++) {
+    sqlite3_bind_int(st, 1, all[i].id);
+    sqlite3_bind_text(st, 2, all[i].name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, all[i].system, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, all[i].code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, all[i].unit, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  if (rc == SQLITE_OK &&
+      sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+    return 0;
+  rc = sq_err(c, SQLITE_ERROR, "codes");
+  sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+  return rc;
+}
+
 static int sq_migrate(struct vg_store *s, int *out_applied)
 {
   struct sq_store *q = sq_of(s);
@@ -412,7 +449,7 @@ static int sq_migrate(struct vg_store *s, int *out_applied)
       return rc;
     ++*out_applied;
   }
-  return 0;
+  return sq_sync_codes(&q->wconn);
 }
 
 /* ==== transactions ====================================================== */

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codes.h"
 #include "config.h"
 #include "core_errors.h"
 #include "core_log.h"
@@ -542,12 +544,22 @@ static void max_rows_closes_group(void **state)
 
 /* ==== throughput ======================================================== */
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TP_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(TP_SANITIZED)
+#define TP_FLOOR 0.3
+#else
+#define TP_FLOOR 0.5
+#endif
 #define TP_ROWS 200000
 #define TP_JOB 2000
 
 /* Bare SQLite: the same table, one prepared INSERT OR IGNORE, one
  * transaction, no store, no writer. */
-static double bare_rows_per_s(const char *dir)
+static double bare_rows_per_s(const char *dir, int64_t base)
 {
   char path[PATH_MAX + 16];
   sqlite3 *db;
@@ -559,7 +571,7 @@ static double bare_rows_per_s(const char *dir)
   assert_int_equal(
       sqlite3_exec(db,
                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                   "CREATE TABLE reading (patient_id BIGINT NOT NULL, "
+                   "CREATE TABLE IF NOT EXISTS reading (patient_id BIGINT NOT NULL, "
                    "code INTEGER NOT NULL, ts_ms BIGINT NOT NULL, source TEXT "
                    "NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, "
                    "tz_offset_min SMALLINT, ingested_ms BIGINT NOT NULL, "
@@ -577,7 +589,7 @@ static double bare_rows_per_s(const char *dir)
   for (i = 0; i < TP_ROWS; i++) {
     sqlite3_bind_int64(st, 1, 1);
     sqlite3_bind_int(st, 2, 1);
-    sqlite3_bind_int64(st, 3, 9000000 + i);
+    sqlite3_bind_int64(st, 3, base + i);
     sqlite3_bind_text(st, 4, "tp", -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 5, 120);
     sqlite3_bind_text(st, 6, "", -1, SQLITE_STATIC);
@@ -621,23 +633,19 @@ static void *tp_main(void *arg)
   return NULL;
 }
 
-static void throughput_vs_bare_sqlite(void **state)
+/* rows/s through store + writer, inserting keys [base, base + TP_ROWS). */
+static double store_rows_per_s(struct env *e, int64_t base)
 {
-  struct env *e = *state;
   struct vg_writer *w;
   struct tp_producer p[2];
-  struct counter c;
-  double bare, via, secs;
   int64_t t0;
   int i;
-
-  bare = bare_rows_per_s(e->dir);
   assert_int_equal(writer_start(e->s, NULL, &w), 0);
   t0 = vg_mono_ns();
   for (i = 0; i < 2; i++) {
     p[i].w = w;
     p[i].pid = e->pid;
-    p[i].from = 9000000 + (int64_t)i * (TP_ROWS / 2);
+    p[i].from = base + (int64_t)i * (TP_ROWS / 2);
     p[i].to = p[i].from + TP_ROWS / 2;
     p[i].failures = 0;
     assert_int_equal(pthread_create(&p[i].th, NULL, tp_main, &p[i]), 0);
@@ -646,17 +654,65 @@ static void throughput_vs_bare_sqlite(void **state)
     pthread_join(p[i].th, NULL);
     assert_int_equal(p[i].failures, 0);
   }
-  secs = (double)(vg_mono_ns() - t0) / 1e9;
+  t0 = vg_mono_ns() - t0;
   writer_stop(w);
-  via = TP_ROWS / secs;
+  return TP_ROWS / ((double)t0 / 1e9);
+}
+
+static void throughput_vs_bare_sqlite(void **state)
+{
+  struct env *e = *state;
+  struct counter c;
+  double bare = 0, via = 0;
+  int r;
+  /* Best of two rounds each, interleaved: the machine is shared, and the
+   * best round is the least disturbed one. */
+  for (r = 0; r < 2; r++) {
+    bare = fmax(bare, bare_rows_per_s(e->dir, 9000000 + r * TP_ROWS));
+    via = fmax(via, store_rows_per_s(e, 9000000 + r * TP_ROWS));
+  }
   memset(&c, 0, sizeof c);
-  assert_int_equal(count_rows(e, 9000000, 9000000 + TP_ROWS, &c), TP_ROWS);
+  assert_int_equal(count_rows(e, 9000000, 9000000 + 2 * TP_ROWS, &c),
+                   2 * TP_ROWS);
   printf("throughput: bare sqlite %.0f rows/s, store+writer %.0f rows/s, "
-         "ratio %.2f (%d rows, jobs of %d, 2 producers)\n",
+         "ratio %.2f (%d rows, jobs of %d, 2 producers, best of 2)\n",
          bare, via, via / bare, TP_ROWS, TP_JOB);
-  /* The ingest target is >= 0.5 end to end over HTTP; the store path alone
-   * must stay well above that. Floor 0.4: a shared 2-core box is noisy. */
-  assert_true(via / bare >= 0.4);
+  /* The ingest target is >= 0.5 end to end over HTTP, so the store path
+   * alone must reach 0.5 in an optimised build. Sanitizers slow our code
+   * but not the system libsqlite3, hence the lower floor there. */
+  assert_true(via / bare >= TP_FLOOR);
+}
+
+/* Not the writer, but SQLite-specific, so here rather than in the
+ * backend-neutral conformance suite: the code reference table equals
+ * codes.def after open. */
+static void code_table_matches_codes_def(void **state)
+{
+  struct env *e = *state;
+  const struct vg_code *all;
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  size_t n, i, rows = 0;
+  all = codes_all(&n);
+  assert_int_equal(sqlite3_open_v2(e->cfg.db, &db, SQLITE_OPEN_READONLY,
+                                   NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(db,
+                                      "SELECT id, name, code, unit FROM code "
+                                      "ORDER BY id",
+                                      -1, &st, NULL),
+                   SQLITE_OK);
+  for (i = 0; sqlite3_step(st) == SQLITE_ROW; i++, rows++) {
+    assert_true(i < n);
+    assert_int_equal(sqlite3_column_int(st, 0), all[i].id);
+    assert_string_equal(sqlite3_column_text(st, 1), all[i].name);
+    assert_string_equal(sqlite3_column_text(st, 2), all[i].code);
+    assert_string_equal(sqlite3_column_text(st, 3), all[i].unit);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  assert_int_equal(rows, n);
+  printf("code table: %zu rows, equal to codes.def\n", rows);
 }
 
 int main(void)
@@ -672,6 +728,8 @@ int main(void)
                                     teardown),
     cmocka_unit_test_setup_teardown(max_rows_closes_group, setup, teardown),
     cmocka_unit_test_setup_teardown(throughput_vs_bare_sqlite, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(code_table_matches_codes_def, setup,
                                     teardown),
   };
   log_set_level(VG_LOG_ERROR);

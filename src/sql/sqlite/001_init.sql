@@ -30,7 +30,8 @@ CREATE TABLE device (
 );
 CREATE INDEX device_patient ON device (patient_id);
 
--- Reference table of reading kinds (codes.def); filled by the application.
+-- Reference table of reading kinds, kept equal to codes.def by the backend
+-- at every open (for SQL joins in reports and exports).
 CREATE TABLE code (
   id      INTEGER PRIMARY KEY,
   name    TEXT NOT NULL UNIQUE,
