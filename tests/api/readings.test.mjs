@@ -160,7 +160,7 @@ test('query: keyset cursor walks every row once; buckets aggregate', async () =>
   } while (cursor && pages < 20);
   assert.equal(seen.size, N);
   assert.equal(pages, 4);
-  const win = await req(`${srv.url}/api/v1/patients/${p2}/readings?code=hr&from=${iso(T0 + 60000)}&to=${T0 + 180000}`);
+  const win = await req(`${srv.url}/api/v1/patients/${p2}/readings?code=hr&from=${encodeURIComponent(iso(T0 + 60000))}&to=${T0 + 180000}`);
   assert.deepEqual(win.body.readings.map((x) => x.t), [T0 + 60000, T0 + 120000]);
   const b = await req(`${srv.url}/api/v1/patients/${p2}/readings?code=hr&bucket=1h`);
   assert.equal(b.status, 200);
