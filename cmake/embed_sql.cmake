@@ -10,6 +10,7 @@ foreach(f ${files})
   get_filename_component(dialect ${f} DIRECTORY)
   get_filename_component(name ${f} NAME_WE)
   string(REGEX MATCH "^[0-9]+" num ${name})
+  math(EXPR num "${num}") # drop leading zeros: C would read 010 as octal
   file(READ ${SQL_DIR}/${f} sql)
   string(REPLACE "\\" "\\\\" sql "${sql}")
   string(REPLACE "\"" "\\\"" sql "${sql}")
