@@ -10,7 +10,7 @@ FUZZ_SECONDS ?= 600
 # Debian packages the build, the tests and the benchmarks use.
 APT_PKGS = build-essential cmake pkg-config clang libclang-rt-14-dev \
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 zlib1g-dev \
-  libcmocka-dev libcurl4-openssl-dev nodejs npm curl
+  libcmocka-dev libcurl4-openssl-dev curl
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -22,6 +22,7 @@ deps:
 	@missing=$$(for p in $(APT_PKGS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
 	done); \
+	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: installing$$(echo $$missing | tr '\n' ' ')"; \
 	  $(SUDO) apt-get update -qq && \
