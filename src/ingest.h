@@ -52,10 +52,13 @@ int ingest_batch_item_cb(void *ctx, const struct vg_raw_reading *item);
 /* Number of readings added so far (valid + rejected). */
 size_t ingest_batch_count(const struct vg_ingest_batch *b);
 
-/* Commit the valid readings through the writer. Readings for patients that
+/* Commit the valid readings through the writer (w may be NULL when the
+ * batch has no valid readings, e.g. in tests and fuzzing). Readings for
+ * patients that
  * do not exist become rejects ("unknown patient 123"). With atomic != 0,
  * any reject means nothing is stored and -VG_EUNPROC is returned (out still
- * lists the rejects). OUT: *out. Returns 0 once durably committed, or the
+ * lists the rejects; validation rejects are found before the store is
+ * touched, so patient checks are then skipped). OUT: *out. Returns 0 once durably committed, or the
  * writer's error (-VG_EBUSY, -VG_ESTORE, ...), in which case nothing of
  * this batch was stored. */
 int ingest_batch_commit(struct vg_ingest_batch *b, struct vg_writer *w,

@@ -23,8 +23,9 @@ struct vg_raw_reading {
   const char *unit; size_t unit_len;
   const char *source; size_t source_len;
   int16_t tz_offset_min;        /* series form: offset of "start"; else VG_TZ_UNKNOWN */
-  const char *error;            /* non-NULL: this item is malformed (reason,
-                                   static string); other fields may be unset */
+  const char *error;            /* non-NULL: this item is malformed (reason;
+                                   static or valid during the callback only);
+                                   other fields may be unset */
 };
 
 /* Called once per reading, in body order. Return 0 to go on, or a negative
