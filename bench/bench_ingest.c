@@ -237,6 +237,7 @@ int main(int argc, char **argv)
     }
     a++;
   }
+  setvbuf(stdout, NULL, _IOLBF, 0);
   log_set_level(VG_LOG_WARN);
   curl_global_init(CURL_GLOBAL_ALL);
 
