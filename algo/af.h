@@ -15,13 +15,18 @@
 /* Detector settings; public value type. algo_af_cfg_default() fills the
  * validated defaults; callers should not change them for clinical use. */
 struct algo_af_cfg {
-  int window;            /* beats in the centred irregularity window */
-  double threshold;      /* AF when irregular fraction > threshold */
+  int window;            /* beats in the centred feature window */
+  double threshold;      /* AF needs irregular fraction > threshold */
   double delta;          /* |dRR| / mean RR above which a beat is new */
   double rr_min_s;       /* intervals below are clamped (artefact) */
   double rr_max_s;       /* intervals above are clamped (pause/dropout) */
   int min_run_beats;     /* AF runs shorter than this are dropped */
   int max_gap_beats;     /* non-AF gaps up to this between AF runs merge */
+  /* Symbolic dynamics (added in 1.1; zero-initialised configs are
+   * rejected, so always start from algo_af_cfg_default()). */
+  int sym_levels;        /* dRR symbols are -L..L, 1 <= L <= 7 */
+  double sym_step;       /* dRR / local RR per symbol step */
+  double entropy_threshold; /* AF needs word entropy > this, in [0, 1] */
 };
 
 /* One AF episode: beats [start_beat, end_beat] inclusive (indices into the
@@ -42,13 +47,19 @@ void algo_af_cfg_default(struct algo_af_cfg *cfg);
  * above ALGO_AF_MAX_N). */
 size_t algo_af_scratch_size(size_t n);
 
-/* Classifies every RR interval as AF (1) or not (0).
+/* Largest cfg->sym_levels accepted. */
+#define ALGO_AF_MAX_LEVELS 7
+
+/* Classifies every RR interval as AF (1) or not (0): AF when, over the
+ * centred window, both the normalised Shannon entropy of 3-symbol words of
+ * quantised successive RR differences exceeds cfg->entropy_threshold and
+ * the irregular-beat fraction exceeds cfg->threshold (docs/clinical/af.md).
  * cfg: NULL for defaults. rr_s: n intervals in seconds, each finite and
  * > 0. scratch: scratch_len >= algo_af_scratch_size(n) bytes, any
  * alignment suitable for double (borrowed for the call).
- * OUT: out_af[n] 0/1 per interval; out_score[n] (may be NULL) the fraction
- * of irregular beats in the window, compared with cfg->threshold (finite,
- * in [0, 1]).
+ * OUT: out_af[n] 0/1 per interval (after the run rules); out_score[n]
+ * (may be NULL) the window's word entropy, compared with
+ * cfg->entropy_threshold (finite, in [0, 1]; 0 when n < window).
  * Returns ALGO_OK, ALGO_EINVAL (NULL, n == 0 or too large, rr not finite
  * or <= 0, bad cfg) or ALGO_ESCRATCH. Series shorter than cfg->window give
  * all-zero decisions (too short for a verdict). Reentrant. */
