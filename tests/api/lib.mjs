@@ -1,7 +1,7 @@
 // lib.mjs - start the real vigil binary on an ephemeral port with a temp
 // database, and small HTTP helpers for the black-box API tests.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,13 +10,41 @@ import net from 'node:net';
 export const BIN = process.env.VIGIL_BIN;
 if (!BIN) throw new Error('VIGIL_BIN is not set (run through ctest)');
 
+// The store the servers use: SQLite by default; PostgreSQL when
+// VIGIL_TEST_PG_URL is set (tests/pg/pg_harness.sh sets it), with a fresh
+// database per server directory.
+export const PG_URL = process.env.VIGIL_TEST_PG_URL || '';
+export const STORE = PG_URL ? 'pg' : 'sqlite';
+let pgSeq = 0;
+
+// A new empty database on the server of PG_URL; returns its URL.
+export function freshPgDatabase() {
+  const name = `vg_${process.pid}_${Date.now() % 1e8}_${++pgSeq}`;
+  execFileSync('psql', ['-q', '-X', '-v', 'ON_ERROR_STOP=1', PG_URL, '-c',
+    `CREATE DATABASE ${name}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const u = new URL(PG_URL);
+  u.pathname = '/' + name;
+  return u.toString();
+}
+
+// Store arguments for a server in dir: the SQLite file in dir, or the
+// database made for dir (reused when a test restarts a server on its dir).
+function storeArgs(dir) {
+  if (!PG_URL) { const db = join(dir, 'vigil.db'); return { db, args: ['--db', db] }; }
+  const f = join(dir, 'pg_url');
+  if (!existsSync(f)) writeFileSync(f, freshPgDatabase());
+  const db = readFileSync(f, 'utf8').trim();
+  return { db, args: ['--pg', db] };
+}
+
 // Start `vigil serve` on 127.0.0.1:0. Returns {url, port, dir, db, proc, stop, kill9, log}.
+// db is the SQLite path, or the PostgreSQL URL when STORE is 'pg'.
 export async function startServer({ dir, args = [], env = {} } = {}) {
   dir = dir || mkdtempSync(join(tmpdir(), 'vigil-api-'));
-  const db = join(dir, 'vigil.db');
+  const { db, args: storeArgv } = storeArgs(dir);
   const portFile = join(dir, 'port');
   rmSync(portFile, { force: true });
-  const proc = spawn(BIN, ['serve', '--db', db, '--port', '0', '--port-file', portFile,
+  const proc = spawn(BIN, ['serve', ...storeArgv, '--port', '0', '--port-file', portFile,
     '--bind', '127.0.0.1', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   proc.stderr.on('data', (d) => { log += d; });
