@@ -10,7 +10,8 @@ FUZZ_SECONDS ?= 600
 # Debian packages the build, the tests and the benchmarks use.
 APT_PKGS = build-essential cmake pkg-config clang libclang-rt-14-dev \
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 zlib1g-dev \
-  libcmocka-dev libcurl4-openssl-dev curl libargon2-dev libsodium-dev
+  libcmocka-dev libcurl4-openssl-dev curl libargon2-dev libsodium-dev \
+  libpq-dev postgresql
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
