@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 600
 APT_PKGS = build-essential cmake pkg-config clang libclang-rt-14-dev \
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 zlib1g-dev \
   libcmocka-dev libcurl4-openssl-dev curl libargon2-dev libsodium-dev \
-  libpq-dev postgresql
+  libpq-dev postgresql chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -32,6 +32,10 @@ deps:
 	@if [ -f package.json ] && { [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; }; then \
 	  npm ci --no-audit --no-fund --loglevel=error && touch node_modules; \
 	fi
+	@# The dashboard serves uPlot from web/vendor/ (gitignored).
+	@if [ -d node_modules/uplot/dist ]; then mkdir -p web/vendor && \
+	  cp -u node_modules/uplot/dist/uPlot.iife.min.js \
+	    node_modules/uplot/dist/uPlot.min.css web/vendor/; fi
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
