@@ -221,7 +221,7 @@ int main(int argc, char **argv)
     usage();
     return 2;
   }
-  for (int a = 2; a < argc; a++) {
+  for (int a = 2; a < argc; a += 2) {
     const char *v = a + 1 < argc ? argv[a + 1] : NULL;
     if (!strcmp(argv[a], "--readings"))
       n = (size_t)bc_parse_long(argv[a], v);
@@ -235,7 +235,6 @@ int main(int argc, char **argv)
       usage();
       return 2;
     }
-    a++;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
   log_set_level(VG_LOG_WARN);

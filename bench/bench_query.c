@@ -273,7 +273,7 @@ int main(int argc, char **argv)
                     "[--patients N] [--requests N] [--clients N]\n");
     return 2;
   }
-  for (int a = 2; a < argc; a++) {
+  for (int a = 2; a < argc; a += 2) {
     const char *v = a + 1 < argc ? argv[a + 1] : NULL;
     if (!strcmp(argv[a], "--readings"))
       total = (size_t)bc_parse_long(argv[a], v);
@@ -287,7 +287,6 @@ int main(int argc, char **argv)
       fprintf(stderr, "bench_query: unknown option '%s'\n", argv[a]);
       return 2;
     }
-    a++;
   }
   if (clients > 64)
     clients = 64;
@@ -336,6 +335,19 @@ int main(int argc, char **argv)
                    NULL, NULL) != SQLITE_OK) {
     fprintf(stderr, "open %s failed\n", dbpath);
     return 1;
+  }
+  {
+    sqlite3_stmt *st = NULL;
+    long long rows = -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM reading", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+      rows = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    printf("  rows in database: %lld (%s)\n", rows,
+           rows == (long long)total ? "ok" : "MISMATCH");
+    if (rows != (long long)total)
+      return 1;
   }
   /* Expected answers (and a warm page cache for both sides). */
   if (bare(db, 0, wa, WARMUP, NULL, 1) || bare(db, 1, wb, WARMUP, NULL, 1) ||
