@@ -24,10 +24,11 @@ void algo_af_cfg_default(struct algo_af_cfg *cfg)
    * tests/vectors/test_af.c with VG_AF_TUNE=1; docs/clinical/af.md). */
   cfg->window = 128;
   cfg->delta = 0.03;
-  cfg->threshold = 0.50;
+  cfg->threshold = 0.55;
   cfg->sym_levels = 3;
   cfg->sym_step = 0.09;
-  cfg->entropy_threshold = 0.75;
+  cfg->entropy_threshold = 0.825;
+  cfg->hysteresis = 0.2;
   /* 0.25-3.0 s: physiological RR range; beyond is artefact or dropout */
   cfg->rr_min_s = 0.25;
   cfg->rr_max_s = 3.0;
@@ -77,7 +78,8 @@ static int cfg_ok(const struct algo_af_cfg *c)
          c->max_gap_beats >= 0 && c->sym_levels >= 1 &&
          c->sym_levels <= ALGO_AF_MAX_LEVELS && isfinite(c->sym_step) &&
          c->sym_step > 0 && isfinite(c->entropy_threshold) &&
-         c->entropy_threshold >= 0;
+         c->entropy_threshold >= 0 && isfinite(c->hysteresis) &&
+         c->hysteresis >= 0;
 }
 
 /* Sets af[a..b) to v. */
@@ -112,6 +114,7 @@ int algo_af_detect(const struct algo_af_cfg *cfg, const double *rr_s,
   uint16_t *word;
   unsigned ns, s0, s1, s2;
   size_t i, half, wa, wb;
+  int in_af = 0;
 
   if (!cfg) {
     algo_af_cfg_default(&def);
@@ -178,7 +181,9 @@ int algo_af_detect(const struct algo_af_cfg *cfg, const double *rr_s,
 
   /* 3. Centred window of W beats: irregular fraction and normalised word
    * entropy H = (ln N - sum c ln c / N) / ln N, kept in O(1) per beat by
-   * updating word counts c and csum = sum c ln c as the window slides. */
+   * updating word counts c and csum = sum c ln c as the window slides.
+   * Decision with hysteresis: entering AF needs both features above their
+   * thresholds, staying needs both above threshold - hysteresis. */
   half = (size_t)cfg->window / 2;
   for (i = 0; i <= (size_t)cfg->window; i++)
     clogc[i] = i > 1 ? (double)i * log((double)i) : 0.0;
@@ -198,14 +203,14 @@ int algo_af_detect(const struct algo_af_cfg *cfg, const double *rr_s,
       cnt[word[wa++]]--;
     }
     if (n >= (size_t)cfg->window && b - a >= 2) {
-      double nw = (double)(b - a);
+      double nw = (double)(b - a), h = in_af ? cfg->hysteresis : 0;
       frac = (pd[b] - pd[a]) / nw;
       ent = clampd((log(nw) - csum / nw) / log(nw), 0, 1);
+      in_af = ent > cfg->entropy_threshold - h && frac > cfg->threshold - h;
     }
     if (out_score)
       out_score[i] = ent;
-    out_af[i] = (unsigned char)(ent > cfg->entropy_threshold &&
-                                frac > cfg->threshold);
+    out_af[i] = (unsigned char)in_af;
   }
 
   /* 4. Run rules: merge AF runs separated by short non-AF gaps, then drop

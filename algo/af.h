@@ -27,6 +27,7 @@ struct algo_af_cfg {
   int sym_levels;        /* dRR symbols are -L..L, 1 <= L <= 7 */
   double sym_step;       /* dRR / local RR per symbol step */
   double entropy_threshold; /* AF needs word entropy > this, in [0, 1] */
+  double hysteresis;     /* once in AF, both thresholds drop by this */
 };
 
 /* One AF episode: beats [start_beat, end_beat] inclusive (indices into the
@@ -53,7 +54,8 @@ size_t algo_af_scratch_size(size_t n);
 /* Classifies every RR interval as AF (1) or not (0): AF when, over the
  * centred window, both the normalised Shannon entropy of 3-symbol words of
  * quantised successive RR differences exceeds cfg->entropy_threshold and
- * the irregular-beat fraction exceeds cfg->threshold (docs/clinical/af.md).
+ * the irregular-beat fraction exceeds cfg->threshold; while in AF both
+ * thresholds are lowered by cfg->hysteresis (docs/clinical/af.md).
  * cfg: NULL for defaults. rr_s: n intervals in seconds, each finite and
  * > 0. scratch: scratch_len >= algo_af_scratch_size(n) bytes, any
  * alignment suitable for double (borrowed for the call).
