@@ -48,6 +48,7 @@ enum pg_stmt {
   ST_DEVICE_BY_SERIAL,
   ST_DEVICE_LIST,
   ST_READING_INSERT,
+  ST_READING_INSERT_NEW,
   /* readings_query: + 1 with a code filter, + 2 with a cursor */
   ST_READING_QUERY,
   ST_READING_QUERY_CODE,
@@ -55,7 +56,18 @@ enum pg_stmt {
   ST_READING_QUERY_CODE_CURSOR,
   ST_BUCKETS,
   ST_BUCKETS_CODE,
-  ST_COUNT
+  ST_USER_INSERT,
+  ST_USER_GET,
+  ST_USER_BY_NAME,
+  ST_USER_UPDATE,
+  ST_TOKEN_INSERT,
+  ST_TOKEN_BY_HASH,
+  ST_TOKEN_REVOKE,
+  ST_AUDIT_LOCK,
+  ST_AUDIT_TAIL,
+  ST_AUDIT_INSERT,
+  ST_AUDIT_LIST,
+  ST_COUNT /* at most 32: conn.prepared is a bit set */
 };
 
 #define PATIENT_COLS \
@@ -63,6 +75,17 @@ enum pg_stmt {
   "created_ms, updated_ms"
 #define DEVICE_COLS \
   "id, serial, kind, coalesce(patient_id, 0), created_ms, last_seen_ms"
+#define USER_COLS \
+  "id, username, role, org_id, coalesce(patient_id, 0), " \
+  "coalesce(device_id, 0), pw_hash, scopes, disabled, failed_logins, " \
+  "locked_until_ms, created_ms, updated_ms"
+#define TOKEN_COLS \
+  "id, hash, user_id, kind, scopes, created_ms, expires_ms, revoked_ms"
+#define AUDIT_COLS \
+  "id, ts_ms, user_id, username, role, action, resource, patient_id, " \
+  "outcome, source, request_id, prev_hash, hash"
+/* Fixed advisory lock key of the audit appenders ("vg" + 2). */
+#define PG_AUDIT_LOCK "1986461698"
 #define READING_Q \
   "SELECT code, ts_ms, source, value, unit, tz_offset_min FROM reading " \
   "WHERE patient_id = $1 AND ts_ms >= $2 AND ts_ms < $3"
@@ -95,6 +118,17 @@ enum pg_stmt {
   "SELECT min(src.seq) FROM ins JOIN src USING (patient_id, code, ts_ms, " \
   "source) GROUP BY patient_id, code, ts_ms, source"
 
+/* The optimistic form, tried first: a plain INSERT of the whole batch,
+ * every row accepted. Any existing or repeated key fails it with 23505
+ * (rolled back to its savepoint), and then READING_INSERT runs. New data
+ * is the common case, and skipping ON CONFLICT's speculative insertion,
+ * the sort and the join roughly halves the server's work (bench_pg.c). */
+#define READING_INSERT_NEW \
+  "INSERT INTO reading (patient_id, code, ts_ms, source, value, unit, " \
+  "tz_offset_min, ingested_ms) SELECT u.*, $8 FROM unnest($1::bigint[], " \
+  "$2::int[], $3::bigint[], $4::text[], $5::float8[], $6::text[], " \
+  "$7::smallint[]) AS u"
+
 struct pg_stmt_def {
   const char *sql;
   const char *types; /* one char per parameter: 8 int8, 4 int4, t text,
@@ -121,6 +155,7 @@ static const struct pg_stmt_def pg_sql[ST_COUNT] = {
   [ST_DEVICE_LIST] = { "SELECT " DEVICE_COLS " FROM device WHERE id > $1 "
                        "ORDER BY id LIMIT $2", "88", 0 },
   [ST_READING_INSERT] = { READING_INSERT, "???????8", 1 },
+  [ST_READING_INSERT_NEW] = { READING_INSERT_NEW, "???????8", 1 },
   [ST_READING_QUERY] = { READING_Q READING_ORDER, "888448t8", 0 },
   [ST_READING_QUERY_CODE] = { READING_Q " AND code = $4" READING_ORDER,
                               "888448t8", 0 },
@@ -130,6 +165,40 @@ static const struct pg_stmt_def pg_sql[ST_COUNT] = {
       READING_Q " AND code = $4" CURSOR READING_ORDER, "888448t8", 0 },
   [ST_BUCKETS] = { BUCKETS_Q(""), "888848", 0 },
   [ST_BUCKETS_CODE] = { BUCKETS_Q(" AND code = $5"), "888848", 0 },
+  [ST_USER_INSERT] = {
+      "INSERT INTO app_user (username, role, org_id, patient_id, device_id, "
+      "pw_hash, scopes, disabled, failed_logins, locked_until_ms, "
+      "created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+      "$10, $11, $11) RETURNING id", "tt888tt4488", 1 },
+  [ST_USER_GET] = { "SELECT " USER_COLS " FROM app_user WHERE id = $1", "8",
+                    0 },
+  [ST_USER_BY_NAME] = { "SELECT " USER_COLS
+                        " FROM app_user WHERE username = $1", "t", 0 },
+  [ST_USER_UPDATE] = {
+      "UPDATE app_user SET role = $2, org_id = $3, patient_id = $4, "
+      "device_id = $5, pw_hash = $6, scopes = $7, disabled = $8, "
+      "failed_logins = $9, locked_until_ms = $10, updated_ms = $11 "
+      "WHERE id = $1 RETURNING id", "8t888tt4488", 1 },
+  [ST_TOKEN_INSERT] = {
+      "INSERT INTO token (hash, user_id, kind, scopes, created_ms, "
+      "expires_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id", "t8tt88",
+      1 },
+  [ST_TOKEN_BY_HASH] = { "SELECT " TOKEN_COLS " FROM token WHERE hash = $1",
+                         "t", 0 },
+  [ST_TOKEN_REVOKE] = { "UPDATE token SET revoked_ms = $2 WHERE id = $1 "
+                        "AND revoked_ms = 0 RETURNING id", "88", 1 },
+  [ST_AUDIT_LOCK] = { "SELECT pg_advisory_xact_lock(" PG_AUDIT_LOCK ")", "",
+                      0 },
+  [ST_AUDIT_TAIL] = { "SELECT " AUDIT_COLS
+                      " FROM audit_event ORDER BY id DESC LIMIT 1", "", 0 },
+  [ST_AUDIT_INSERT] = {
+      "INSERT INTO audit_event (" AUDIT_COLS ") VALUES ($1, $2, $3, $4, $5, "
+      "$6, $7, $8, $9, $10, $11, $12, $13)", "888tttt84tttt", 1 },
+  [ST_AUDIT_LIST] = {
+      "SELECT " AUDIT_COLS " FROM audit_event WHERE id > $1 "
+      "AND ($2 = 0 OR patient_id = $2) AND ($3 = 0 OR user_id = $3) "
+      "AND ts_ms >= $4 AND ($5 = 0 OR ts_ms < $5) ORDER BY id LIMIT $6",
+      "888888", 0 },
 };
 
 /* ==== connections and transactions ====================================== */
@@ -832,8 +901,8 @@ static void row_device(const PGresult *r, int i, struct vg_device *d)
 
 /* Text parameters: numbers are formatted into fixed slots. */
 struct params {
-  const char *v[10];
-  char num[10][24];
+  const char *v[14];
+  char num[14][24];
 };
 
 static void p_i64(struct params *p, int i, int64_t x)
@@ -1062,6 +1131,13 @@ static int pg_readings_insert(struct vg_txn *vt, const struct vg_reading *r,
     goto done;
   p_i64(&a, A_N, vg_now_ms());
   part_note(pg_of(t->pub.store), r, n);
+  rc = pg_run(t, ST_READING_INSERT_NEW, a.v, &res);
+  if (rc == 0) {
+    memset(out_status, VG_INS_ACCEPTED, n);
+    goto done;
+  }
+  if (rc != -VG_ECONFLICT)
+    goto done;
   rc = pg_run(t, ST_READING_INSERT, a.v, &res);
   if (rc < 0)
     goto done;
@@ -1153,11 +1229,289 @@ static int pg_readings_buckets(struct vg_txn *vt,
   return stop;
 }
 
+/* ==== principals, tokens, audit ========================================= */
+
+static void row_user(const PGresult *r, int i, struct vg_user *u)
+{
+  memset(u, 0, sizeof *u);
+  u->id = col_i64(r, i, 0);
+  col_text(r, i, 1, u->username, sizeof u->username);
+  col_text(r, i, 2, u->role, sizeof u->role);
+  u->org_id = col_i64(r, i, 3);
+  u->patient_id = col_i64(r, i, 4);
+  u->device_id = col_i64(r, i, 5);
+  col_text(r, i, 6, u->pw_hash, sizeof u->pw_hash);
+  col_text(r, i, 7, u->scopes, sizeof u->scopes);
+  u->disabled = (int)col_i64(r, i, 8);
+  u->failed_logins = (int)col_i64(r, i, 9);
+  u->locked_until_ms = col_i64(r, i, 10);
+  u->created_ms = col_i64(r, i, 11);
+  u->updated_ms = col_i64(r, i, 12);
+}
+
+static void row_token(const PGresult *r, int i, struct vg_token *k)
+{
+  memset(k, 0, sizeof *k);
+  k->id = col_i64(r, i, 0);
+  col_text(r, i, 1, k->hash, sizeof k->hash);
+  k->user_id = col_i64(r, i, 2);
+  col_text(r, i, 3, k->kind, sizeof k->kind);
+  col_text(r, i, 4, k->scopes, sizeof k->scopes);
+  k->created_ms = col_i64(r, i, 5);
+  k->expires_ms = col_i64(r, i, 6);
+  k->revoked_ms = col_i64(r, i, 7);
+}
+
+static void row_audit(const PGresult *r, int i, struct vg_audit *e)
+{
+  memset(e, 0, sizeof *e);
+  e->id = col_i64(r, i, 0);
+  e->ts_ms = col_i64(r, i, 1);
+  e->user_id = col_i64(r, i, 2);
+  col_text(r, i, 3, e->username, sizeof e->username);
+  col_text(r, i, 4, e->role, sizeof e->role);
+  col_text(r, i, 5, e->action, sizeof e->action);
+  col_text(r, i, 6, e->resource, sizeof e->resource);
+  e->patient_id = col_i64(r, i, 7);
+  e->outcome = (int)col_i64(r, i, 8);
+  col_text(r, i, 9, e->source, sizeof e->source);
+  col_text(r, i, 10, e->request_id, sizeof e->request_id);
+  col_text(r, i, 11, e->prev_hash, sizeof e->prev_hash);
+  col_text(r, i, 12, e->hash, sizeof e->hash);
+}
+
+/* Copies of a user's strings for the parameters of USER_INSERT/UPDATE. */
+struct user_copy {
+  char name[VG_NAME_MAX + 1], role[VG_ROLE_MAX + 1];
+  char pw[sizeof ((struct vg_user *)0)->pw_hash + 1];
+  char scopes[VG_SCOPES_MAX + 1];
+};
+
+/* Parameters role..locked_until_ms at a.v[first..first + 8]. */
+static void p_user(struct params *a, int first, const struct vg_user *u,
+                   struct user_copy *c)
+{
+  p_field(a, first, u->role, sizeof u->role, c->role, 0);
+  p_i64(a, first + 1, u->org_id);
+  if (u->patient_id > 0)
+    p_i64(a, first + 2, u->patient_id);
+  if (u->device_id > 0)
+    p_i64(a, first + 3, u->device_id);
+  p_field(a, first + 4, u->pw_hash, sizeof u->pw_hash, c->pw, 0);
+  p_field(a, first + 5, u->scopes, sizeof u->scopes, c->scopes, 0);
+  p_i64(a, first + 6, u->disabled ? 1 : 0);
+  p_i64(a, first + 7, u->failed_logins);
+  p_i64(a, first + 8, u->locked_until_ms);
+}
+
+static int pg_user_create(struct vg_txn *vt, struct vg_user *u)
+{
+  struct user_copy c;
+  struct params a;
+  int64_t now = vg_now_ms();
+  PGresult *r;
+  int rc;
+  if (!u->username[0])
+    return -VG_EINVAL;
+  memset(&a, 0, sizeof a);
+  p_field(&a, 0, u->username, sizeof u->username, c.name, 0);
+  p_user(&a, 1, u, &c);
+  p_i64(&a, 10, now);
+  rc = pg_run((struct pg_txn *)vt, ST_USER_INSERT, a.v, &r);
+  if (rc < 0)
+    return rc;
+  u->id = col_i64(r, 0, 0);
+  PQclear(r);
+  u->created_ms = u->updated_ms = now;
+  return 0;
+}
+
+static int user_one(struct pg_txn *t, enum pg_stmt id,
+                    const char *const *vals, struct vg_user *out)
+{
+  PGresult *r;
+  int rc = pg_run(t, id, vals, &r);
+  if (rc < 0)
+    return rc;
+  rc = PQntuples(r) ? 0 : -VG_ENOTFOUND;
+  if (rc == 0)
+    row_user(r, 0, out);
+  PQclear(r);
+  return rc;
+}
+
+static int pg_user_get(struct vg_txn *vt, int64_t id, struct vg_user *out)
+{
+  struct params a;
+  p_i64(&a, 0, id);
+  return user_one((struct pg_txn *)vt, ST_USER_GET, a.v, out);
+}
+
+static int pg_user_by_name(struct vg_txn *vt, const char *username,
+                           struct vg_user *out)
+{
+  const char *v[1] = { username };
+  return user_one((struct pg_txn *)vt, ST_USER_BY_NAME, v, out);
+}
+
+/* Run a writing statement that RETURNs one row per changed row:
+ * -VG_ENOTFOUND when it changed none. */
+static int run_changed(struct pg_txn *t, enum pg_stmt id,
+                       const char *const *vals)
+{
+  PGresult *r;
+  int rc = pg_run(t, id, vals, &r);
+  if (rc < 0)
+    return rc;
+  rc = PQntuples(r) ? 0 : -VG_ENOTFOUND;
+  PQclear(r);
+  return rc;
+}
+
+static int pg_user_update(struct vg_txn *vt, const struct vg_user *u)
+{
+  struct user_copy c;
+  struct params a;
+  memset(&a, 0, sizeof a);
+  p_i64(&a, 0, u->id);
+  p_user(&a, 1, u, &c);
+  p_i64(&a, 10, vg_now_ms());
+  return run_changed((struct pg_txn *)vt, ST_USER_UPDATE, a.v);
+}
+
+static int pg_token_create(struct vg_txn *vt, struct vg_token *k)
+{
+  char hash[VG_HASH_HEX + 1], kind[17], scopes[VG_SCOPES_MAX + 1];
+  struct params a;
+  int64_t now = vg_now_ms();
+  PGresult *r;
+  int rc;
+  if (strnlen(k->hash, sizeof k->hash) != VG_HASH_HEX - 1)
+    return -VG_EINVAL;
+  memset(&a, 0, sizeof a);
+  p_field(&a, 0, k->hash, sizeof k->hash, hash, 0);
+  p_i64(&a, 1, k->user_id);
+  p_field(&a, 2, k->kind, sizeof k->kind, kind, 0);
+  p_field(&a, 3, k->scopes, sizeof k->scopes, scopes, 0);
+  p_i64(&a, 4, now);
+  p_i64(&a, 5, k->expires_ms);
+  rc = pg_run((struct pg_txn *)vt, ST_TOKEN_INSERT, a.v, &r);
+  if (rc < 0)
+    return rc;
+  k->id = col_i64(r, 0, 0);
+  PQclear(r);
+  k->created_ms = now;
+  k->revoked_ms = 0;
+  return 0;
+}
+
+static int pg_token_by_hash(struct vg_txn *vt, const char *hash,
+                            struct vg_token *out)
+{
+  const char *v[1] = { hash };
+  PGresult *r;
+  int rc = pg_run((struct pg_txn *)vt, ST_TOKEN_BY_HASH, v, &r);
+  if (rc < 0)
+    return rc;
+  rc = PQntuples(r) ? 0 : -VG_ENOTFOUND;
+  if (rc == 0)
+    row_token(r, 0, out);
+  PQclear(r);
+  return rc;
+}
+
+static int pg_token_revoke(struct vg_txn *vt, int64_t id, int64_t now_ms)
+{
+  struct params a;
+  memset(&a, 0, sizeof a);
+  p_i64(&a, 0, id);
+  p_i64(&a, 1, now_ms);
+  return run_changed((struct pg_txn *)vt, ST_TOKEN_REVOKE, a.v);
+}
+
+/* In a WRITE transaction the advisory lock (held to its end) makes the
+ * read-tail-then-append of every node one at a time. */
+static int pg_audit_tail(struct vg_txn *vt, struct vg_audit *out)
+{
+  struct pg_txn *t = (struct pg_txn *)vt;
+  PGresult *r;
+  int rc;
+  if (t->pub.mode == VG_TXN_WRITE) {
+    rc = pg_run(t, ST_AUDIT_LOCK, NULL, &r);
+    if (rc < 0)
+      return rc;
+    PQclear(r);
+  }
+  rc = pg_run(t, ST_AUDIT_TAIL, NULL, &r);
+  if (rc < 0)
+    return rc;
+  rc = PQntuples(r) ? 0 : -VG_ENOTFOUND;
+  if (rc == 0)
+    row_audit(r, 0, out);
+  PQclear(r);
+  return rc;
+}
+
+static int pg_audit_append(struct vg_txn *vt, const struct vg_audit *e)
+{
+  char user[VG_NAME_MAX + 1], role[VG_ROLE_MAX + 1], action[33];
+  char resource[129], source[49], reqid[25];
+  char prev[VG_HASH_HEX + 1], hash[VG_HASH_HEX + 1];
+  struct params a;
+  PGresult *r;
+  int rc;
+  memset(&a, 0, sizeof a);
+  p_i64(&a, 0, e->id);
+  p_i64(&a, 1, e->ts_ms);
+  p_i64(&a, 2, e->user_id);
+  p_field(&a, 3, e->username, sizeof e->username, user, 0);
+  p_field(&a, 4, e->role, sizeof e->role, role, 0);
+  p_field(&a, 5, e->action, sizeof e->action, action, 0);
+  p_field(&a, 6, e->resource, sizeof e->resource, resource, 0);
+  p_i64(&a, 7, e->patient_id);
+  p_i64(&a, 8, e->outcome);
+  p_field(&a, 9, e->source, sizeof e->source, source, 0);
+  p_field(&a, 10, e->request_id, sizeof e->request_id, reqid, 0);
+  p_field(&a, 11, e->prev_hash, sizeof e->prev_hash, prev, 0);
+  p_field(&a, 12, e->hash, sizeof e->hash, hash, 0);
+  rc = pg_run((struct pg_txn *)vt, ST_AUDIT_INSERT, a.v, &r);
+  if (rc < 0)
+    return rc;
+  PQclear(r);
+  return 0;
+}
+
+static int pg_audit_list(struct vg_txn *vt, const struct vg_audit_query *q,
+                         vg_audit_cb cb, void *ctx)
+{
+  struct vg_audit e;
+  struct params a;
+  PGresult *r;
+  int i, n, stop = 0, rc;
+  memset(&a, 0, sizeof a);
+  p_i64(&a, 0, q->after_id);
+  p_i64(&a, 1, q->patient_id);
+  p_i64(&a, 2, q->user_id);
+  p_i64(&a, 3, q->from_ms);
+  p_i64(&a, 4, q->to_ms);
+  p_limit(&a, 5, q->limit);
+  rc = pg_run((struct pg_txn *)vt, ST_AUDIT_LIST, a.v, &r);
+  if (rc < 0)
+    return rc;
+  n = PQntuples(r);
+  for (i = 0; i < n && !stop; i++) {
+    row_audit(r, i, &e);
+    stop = cb(ctx, &e);
+  }
+  PQclear(r);
+  return stop;
+}
+
 /* ==== the vtable ======================================================== */
 
 const struct vg_store_ops store_pg_ops = {
   .name = "pg",
-  .version = 1,
+  .version = 2,
   .caps = VG_STORE_CAP_SAVEPOINT,
   .open = pg_open,
   .close = pg_close,
@@ -1178,4 +1532,14 @@ const struct vg_store_ops store_pg_ops = {
   .readings_insert = pg_readings_insert,
   .readings_query = pg_readings_query,
   .readings_buckets = pg_readings_buckets,
+  .user_create = pg_user_create,
+  .user_get = pg_user_get,
+  .user_by_name = pg_user_by_name,
+  .user_update = pg_user_update,
+  .token_create = pg_token_create,
+  .token_by_hash = pg_token_by_hash,
+  .token_revoke = pg_token_revoke,
+  .audit_tail = pg_audit_tail,
+  .audit_append = pg_audit_append,
+  .audit_list = pg_audit_list,
 };

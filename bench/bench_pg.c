@@ -1,0 +1,384 @@
+/* bench_pg.c - PostgreSQL ingest: the same rows (a) loaded by a bare COPY
+ * into the reading table, (b) inserted through the pg store backend (the
+ * server's batch statement, one transaction per batch), (c) POSTed as JSON
+ * batches to one `vigil serve --pg`, (d) to two nodes on the same
+ * database. Prints rows/s, HTTP/COPY (target >= 0.5) and two/one nodes
+ * (target >= 1.0), and checks every run stored exactly n rows.
+ *
+ * usage: bench_pg <path-to-vigil> [--pg URL (default $VG_PG_URL)]
+ *          [--rows 200000] [--batch 1000] [--clients 4] [--patients 1000]
+ *          [--run 100]   (readings per patient in a row: a batch of 1000
+ *                         holds 10 patients; --run 1 spreads every batch
+ *                         over 1000 patients, one store lookup each) 
+ * e.g.   PG_HARNESS_FSYNC=on tests/pg/pg_harness.sh \
+ *          build-bench/bench/bench_pg build-bench/vigil
+ * The reading table of that database is truncated between runs. */
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "bench_common.h"
+
+#if defined(HAVE_POSTGRES)
+#include <libpq-fe.h>
+
+#include "config.h"
+#include "core_log.h"
+#include "store.h"
+
+#define HR_CODE 3 /* "hr" in codes.def */
+
+struct rows {
+  long n, n_pat, batch;
+  long run; /* consecutive rows of one patient (a device upload) */
+  int64_t *pid; /* patient ids, n_pat */
+  int64_t t0_ms;
+};
+
+/* Rows come in runs of `run` readings of one patient, patients in turn:
+ * row i is patient (i / run) % n_pat at a time unique for that patient. */
+static int64_t row_pid(const struct rows *w, long i)
+{
+  return w->pid[(i / w->run) % w->n_pat];
+}
+
+static int64_t row_ts(const struct rows *w, long i)
+{
+  long lap = i / (w->run * w->n_pat);
+  return w->t0_ms + (lap * w->run + i % w->run) * 1000;
+}
+
+static double row_val(long i)
+{
+  return 60.0 + (double)(i % 40);
+}
+
+static PGconn *db_connect(const char *url)
+{
+  PGconn *c = PQconnectdb(url);
+  if (PQstatus(c) != CONNECTION_OK) {
+    fprintf(stderr, "connect: %s", PQerrorMessage(c));
+    PQfinish(c);
+    return NULL;
+  }
+  return c;
+}
+
+static int db_exec(PGconn *c, const char *sql)
+{
+  PGresult *r = PQexec(c, sql);
+  int ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+           PQresultStatus(r) == PGRES_TUPLES_OK;
+  if (!ok)
+    fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(r));
+  PQclear(r);
+  return ok ? 0 : -1;
+}
+
+static long db_count(PGconn *c)
+{
+  PGresult *r = PQexec(c, "SELECT count(*) FROM reading");
+  long n = PQresultStatus(r) == PGRES_TUPLES_OK
+               ? strtol(PQgetvalue(r, 0, 0), NULL, 10)
+               : -1;
+  PQclear(r);
+  return n;
+}
+
+/* Schema through the store (the server's own migrations), and patients. */
+static int prepare(const char *url, struct rows *w)
+{
+  struct vg_config cfg;
+  struct vg_store *s;
+  struct vg_txn *t;
+  int rc;
+  config_init(&cfg);
+  snprintf(cfg.pg, sizeof cfg.pg, "%s", url);
+  rc = store_open(&cfg, &s);
+  if (rc)
+    return rc;
+  rc = store_begin(s, VG_TXN_WRITE, &t);
+  for (long i = 0; !rc && i < w->n_pat; i++) {
+    struct vg_patient p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.name, sizeof p.name, "PG Bench %ld", i);
+    p.sex = 'F';
+    snprintf(p.tz, sizeof p.tz, "Asia/Shanghai");
+    rc = store_patient_create(t, &p);
+    w->pid[i] = p.id;
+    if (rc)
+      store_rollback(t);
+  }
+  if (!rc)
+    rc = store_commit(t);
+  store_close(s);
+  return rc;
+}
+
+/* (a) bare COPY of the rows into reading, in 256 KiB chunks. */
+static double run_copy(PGconn *c, const struct rows *w)
+{
+  char *buf = malloc(1 << 18);
+  size_t len = 0;
+  int64_t now = vg_now_ms(), t0;
+  PGresult *r;
+  int ok;
+  if (!buf)
+    abort();
+  t0 = bc_now_ns();
+  r = PQexec(c, "COPY reading (patient_id, code, ts_ms, source, value, "
+                "unit, tz_offset_min, ingested_ms) FROM STDIN");
+  ok = PQresultStatus(r) == PGRES_COPY_IN;
+  PQclear(r);
+  for (long i = 0; ok && i < w->n; i++) {
+    len += (size_t)snprintf(buf + len, 256, "%lld\t%d\t%lld\tbench\t%.17g\t"
+                            "/min\t480\t%lld\n", (long long)row_pid(w, i),
+                            HR_CODE, (long long)row_ts(w, i), row_val(i),
+                            (long long)now);
+    if (len > (1 << 18) - 256 || i == w->n - 1) {
+      ok = PQputCopyData(c, buf, (int)len) == 1;
+      len = 0;
+    }
+  }
+  ok = PQputCopyEnd(c, ok ? NULL : "aborted") == 1 && ok;
+  r = PQgetResult(c);
+  ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
+  if (!ok)
+    fprintf(stderr, "copy: %s", PQresultErrorMessage(r));
+  PQclear(r);
+  while ((r = PQgetResult(c)) != NULL)
+    PQclear(r);
+  free(buf);
+  return ok ? (double)w->n / ((double)(bc_now_ns() - t0) / 1e9) : -1;
+}
+
+/* (b) the backend's batch insert, single thread, one txn per batch. */
+static double run_store(const char *url, const struct rows *w)
+{
+  struct vg_config cfg;
+  struct vg_store *s;
+  struct vg_reading *r = calloc((size_t)w->batch, sizeof *r);
+  unsigned char *st = calloc((size_t)w->batch, 1);
+  int64_t t0;
+  int rc;
+  if (!r || !st)
+    abort();
+  config_init(&cfg);
+  snprintf(cfg.pg, sizeof cfg.pg, "%s", url);
+  rc = store_open(&cfg, &s);
+  if (rc)
+    return -1;
+  t0 = bc_now_ns();
+  for (long i = 0; !rc && i < w->n; i += w->batch) {
+    long k, m = w->n - i < w->batch ? w->n - i : w->batch;
+    struct vg_txn *t;
+    for (k = 0; k < m; k++) {
+      r[k].patient_id = row_pid(w, i + k);
+      r[k].code = HR_CODE;
+      r[k].ts_ms = row_ts(w, i + k);
+      r[k].value = row_val(i + k);
+      r[k].source = "bench";
+      r[k].unit = "/min";
+      r[k].tz_offset_min = 480;
+    }
+    rc = store_begin(s, VG_TXN_WRITE, &t);
+    if (!rc)
+      rc = store_readings_insert(t, r, (size_t)m, st);
+    if (!rc)
+      rc = store_commit(t);
+    else if (t)
+      store_rollback(t);
+  }
+  t0 = bc_now_ns() - t0;
+  store_close(s);
+  free(r);
+  free(st);
+  return rc ? -1 : (double)w->n / ((double)t0 / 1e9);
+}
+
+/* (c), (d): JSON batches over keep-alive HTTP, clients spread on nodes. */
+struct http_job {
+  const struct rows *w;
+  char urls[2][96];
+  int n_nodes;
+  atomic_long next;
+  atomic_long accepted, failed;
+};
+
+struct http_arg {
+  struct http_job *j;
+  int node;
+};
+
+static void *http_client(void *arg)
+{
+  struct http_arg *a = arg;
+  struct http_job *j = a->j;
+  const struct rows *w = j->w;
+  size_t cap = (size_t)w->batch * 128 + 64;
+  char *body = malloc(cap);
+  struct bc_http h;
+  long b;
+  if (!body || bc_http_init(&h))
+    abort();
+  while ((b = atomic_fetch_add(&j->next, 1)) * w->batch < w->n) {
+    long i0 = b * w->batch, m = w->n - i0 < w->batch ? w->n - i0 : w->batch;
+    size_t len = (size_t)snprintf(body, cap, "{\"readings\":[");
+    long st, acc;
+    for (long k = 0; k < m; k++)
+      len += (size_t)snprintf(body + len, cap - len,
+                              "%s{\"patient\":%lld,\"code\":\"hr\",\"t\":%lld,"
+                              "\"value\":%.17g,\"source\":\"bench\","
+                              "\"unit\":\"/min\"}", k ? "," : "",
+                              (long long)row_pid(w, i0 + k),
+                              (long long)row_ts(w, i0 + k), row_val(i0 + k));
+    len += (size_t)snprintf(body + len, cap - len, "]}");
+    st = bc_http_req(&h, j->urls[a->node], body, len);
+    acc = (long)bc_json_int(h.body, "accepted");
+    if (st != 200 || acc != m) {
+      if (atomic_fetch_add(&j->failed, 1) < 5)
+        fprintf(stderr, "batch %ld: status %ld body %.200s\n", b, st,
+                h.body ? h.body : "");
+      continue;
+    }
+    atomic_fetch_add(&j->accepted, acc);
+  }
+  bc_http_free(&h);
+  free(body);
+  return NULL;
+}
+
+static double run_http(const char *vigil, const char *url,
+                       const struct rows *w, int n_nodes, int clients)
+{
+  struct bc_server srv[2];
+  struct http_job j;
+  struct http_arg args[64];
+  pthread_t th[64];
+  char dir[256], db[2][300];
+  const char *extra[] = { "--pg", url, NULL };
+  int64_t t0;
+  int i, ok = 1;
+  memset(&j, 0, sizeof j);
+  j.w = w;
+  j.n_nodes = n_nodes;
+  if (bc_tmpdir(dir, sizeof dir, "benchpg"))
+    return -1;
+  for (i = 0; i < n_nodes; i++) {
+    snprintf(db[i], sizeof db[i], "%s/node%d", dir, i);
+    if (bc_server_start(&srv[i], vigil, db[i], extra))
+      return -1;
+    snprintf(j.urls[i], sizeof j.urls[i], "%s/api/v1/readings", srv[i].base);
+  }
+  t0 = bc_now_ns();
+  for (i = 0; i < clients; i++) {
+    args[i].j = &j;
+    args[i].node = i % n_nodes;
+    pthread_create(&th[i], NULL, http_client, &args[i]);
+  }
+  for (i = 0; i < clients; i++)
+    pthread_join(th[i], NULL);
+  t0 = bc_now_ns() - t0;
+  for (i = 0; i < n_nodes; i++)
+    ok &= bc_server_stop(&srv[i]) == 0;
+  rmdir(dir);
+  if (!ok || atomic_load(&j.failed) || atomic_load(&j.accepted) != w->n) {
+    fprintf(stderr, "http: %ld accepted of %ld, %ld batches failed\n",
+            atomic_load(&j.accepted), w->n, atomic_load(&j.failed));
+    return -1;
+  }
+  return (double)w->n / ((double)t0 / 1e9);
+}
+
+int main(int argc, char **argv)
+{
+  const char *vigil = NULL, *url = getenv("VG_PG_URL");
+  struct rows w;
+  long clients = 4;
+  double copy, store, http1, http2;
+  PGconn *c;
+  int fails = 0;
+
+  memset(&w, 0, sizeof w);
+  w.n = 200000;
+  w.batch = 1000;
+  w.n_pat = 1000;
+  w.run = 100;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--pg") && i + 1 < argc)
+      url = argv[++i];
+    else if (!strcmp(argv[i], "--rows"))
+      w.n = bc_parse_long("--rows", argv[++i]);
+    else if (!strcmp(argv[i], "--batch"))
+      w.batch = bc_parse_long("--batch", argv[++i]);
+    else if (!strcmp(argv[i], "--clients"))
+      clients = bc_parse_long("--clients", argv[++i]);
+    else if (!strcmp(argv[i], "--run"))
+      w.run = bc_parse_long("--run", argv[++i]);
+    else if (!strcmp(argv[i], "--patients"))
+      w.n_pat = bc_parse_long("--patients", argv[++i]);
+    else if (!vigil)
+      vigil = argv[i];
+  }
+  if (!vigil) {
+    fprintf(stderr, "usage: bench_pg <vigil> [--pg URL] [--rows N] "
+                    "[--batch N] [--clients N] [--patients N]\n");
+    return 2;
+  }
+  if (!url || !*url) {
+    printf("bench_pg: SKIPPED (no --pg URL or VG_PG_URL; run it under "
+           "tests/pg/pg_harness.sh)\n");
+    return 0;
+  }
+  if (clients > 64)
+    clients = 64;
+  log_set_level(VG_LOG_WARN);
+  curl_global_init(CURL_GLOBAL_ALL);
+  w.pid = calloc((size_t)w.n_pat, sizeof *w.pid);
+  /* Yesterday, so every row falls in a partition made ahead at open. */
+  w.t0_ms = (vg_now_ms() / 86400000 - 1) * 86400000;
+  if (!w.pid || prepare(url, &w)) {
+    fprintf(stderr, "bench_pg: cannot prepare the database\n");
+    return 1;
+  }
+  c = db_connect(url);
+  if (!c)
+    return 1;
+  printf("bench_pg: %ld rows (hr, %ld patients, runs of %ld), batch %ld, "
+         "%ld clients\n", w.n, w.n_pat, w.run, w.batch, clients);
+
+#define CHECK(label, rate)                                                   \
+  do {                                                                       \
+    long got = db_count(c);                                                  \
+    printf("  %-34s %10.0f rows/s  (stored %ld)\n", label, rate, got);       \
+    if (rate <= 0 || got != w.n)                                             \
+      fails++;                                                               \
+    db_exec(c, "TRUNCATE reading");                                          \
+  } while (0)
+
+  db_exec(c, "TRUNCATE reading");
+  copy = run_copy(c, &w);
+  CHECK("bare COPY into reading", copy);
+  store = run_store(url, &w);
+  CHECK("store_pg batch insert (1 thread)", store);
+  http1 = run_http(vigil, url, &w, 1, (int)clients);
+  CHECK("HTTP ingest, 1 node", http1);
+  http2 = run_http(vigil, url, &w, 2, (int)clients);
+  CHECK("HTTP ingest, 2 nodes", http2);
+  printf("  store/COPY   %.2f\n", store / copy);
+  printf("  HTTP/COPY    %.2f   (target >= 0.50)\n", http1 / copy);
+  printf("  2 nodes/1    %.2f   (target >= 1.00)\n", http2 / http1);
+  PQfinish(c);
+  free(w.pid);
+  curl_global_cleanup();
+  return fails ? 1 : 0;
+}
+
+#else /* built without libpq */
+
+int main(void)
+{
+  printf("bench_pg: SKIPPED (built without the PostgreSQL backend)\n");
+  return 0;
+}
+
+#endif
