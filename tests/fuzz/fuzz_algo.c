@@ -1,8 +1,9 @@
 /* fuzz_algo.c - every algorithm behind `vigil analyze` on inputs decoded
  * from the fuzz bytes: no crash, and no NaN metric for finite input
  * (abort() if one appears). Inf is tolerated: af episode times are sums of
- * RR and overflow for RR near DBL_MAX (finite by contract; reported). Byte 0 picks the algorithm; the rest are
- * little records of time steps and raw doubles. */
+ * RR and overflow for RR near DBL_MAX (finite by contract; reported).
+ * Byte 0 picks the algorithm; the rest are little records of time steps
+ * and raw doubles. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
