@@ -150,6 +150,14 @@ static int def_buckets(struct vg_txn *t, const struct vg_reading_query *q,
   return a.stopped;
 }
 
+/* Version-2 methods of an older backend: principals, tokens and audit
+ * are unavailable (the server then cannot authenticate anyone). */
+static int def_v2(struct vg_txn *t)
+{
+  (void)t;
+  return -VG_EUNAVAIL;
+}
+
 /* ==== open / close ====================================================== */
 
 static const struct vg_store_ops *backend_find(const char *name)
@@ -195,6 +203,20 @@ int store_open(const struct vg_config *cfg, struct vg_store **out)
   }
   if (!h->ops.readings_buckets)
     h->ops.readings_buckets = def_buckets;
+  if (h->ops.version < 2) {
+    /* The v2 slots lie past the end of an older backend's ops: clear
+     * them; the wrappers answer def_v2 for a NULL slot. */
+    h->ops.user_create = NULL;
+    h->ops.user_get = NULL;
+    h->ops.user_by_name = NULL;
+    h->ops.user_update = NULL;
+    h->ops.token_create = NULL;
+    h->ops.token_by_hash = NULL;
+    h->ops.token_revoke = NULL;
+    h->ops.audit_tail = NULL;
+    h->ops.audit_append = NULL;
+    h->ops.audit_list = NULL;
+  }
   h->pub.ops = &h->ops;
 
   rc = h->ops.open(&h->pub, cfg);
@@ -370,6 +392,74 @@ int store_readings_buckets(struct vg_txn *t, const struct vg_reading_query *q,
   if (fault())
     return -VG_ESTORE;
   return t->store->ops->readings_buckets(t, q, bucket_ms, cb, ctx);
+}
+
+/* ==== principals, tokens, audit ========================================= */
+
+/* Common prologue of the v2 wrappers: fault hook, write-mode check and
+ * the default for a backend without the method. */
+#define V2_CALL(t, write, fn, ...)                                   \
+  do {                                                               \
+    if ((write) && (t)->mode != VG_TXN_WRITE)                        \
+      return -VG_EINVAL;                                             \
+    if (fault())                                                     \
+      return -VG_ESTORE;                                             \
+    if (!(t)->store->ops->fn)                                        \
+      return def_v2(t);                                              \
+    return (t)->store->ops->fn((t), __VA_ARGS__);                    \
+  } while (0)
+
+int store_user_create(struct vg_txn *t, struct vg_user *u)
+{
+  V2_CALL(t, 1, user_create, u);
+}
+
+int store_user_get(struct vg_txn *t, int64_t id, struct vg_user *out)
+{
+  V2_CALL(t, 0, user_get, id, out);
+}
+
+int store_user_by_name(struct vg_txn *t, const char *username,
+                       struct vg_user *out)
+{
+  V2_CALL(t, 0, user_by_name, username, out);
+}
+
+int store_user_update(struct vg_txn *t, const struct vg_user *u)
+{
+  V2_CALL(t, 1, user_update, u);
+}
+
+int store_token_create(struct vg_txn *t, struct vg_token *k)
+{
+  V2_CALL(t, 1, token_create, k);
+}
+
+int store_token_by_hash(struct vg_txn *t, const char *hash,
+                        struct vg_token *out)
+{
+  V2_CALL(t, 0, token_by_hash, hash, out);
+}
+
+int store_token_revoke(struct vg_txn *t, int64_t id, int64_t now_ms)
+{
+  V2_CALL(t, 1, token_revoke, id, now_ms);
+}
+
+int store_audit_tail(struct vg_txn *t, struct vg_audit *out)
+{
+  V2_CALL(t, 0, audit_tail, out);
+}
+
+int store_audit_append(struct vg_txn *t, const struct vg_audit *e)
+{
+  V2_CALL(t, 1, audit_append, e);
+}
+
+int store_audit_list(struct vg_txn *t, const struct vg_audit_query *q,
+                     vg_audit_cb cb, void *ctx)
+{
+  V2_CALL(t, 0, audit_list, q, cb, ctx);
 }
 
 /* ==== migrations ======================================================== */

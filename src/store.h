@@ -92,6 +92,67 @@ typedef int (*vg_device_cb)(void *ctx, const struct vg_device *d);
 typedef int (*vg_reading_cb)(void *ctx, const struct vg_reading *r);
 typedef int (*vg_bucket_cb)(void *ctx, const struct vg_bucket *b);
 
+/* ---- principals, tokens and audit (version 2) ------------------------- */
+
+#define VG_ROLE_MAX 16
+#define VG_SCOPES_MAX 512
+#define VG_HASH_HEX 65 /* 64 hex digits + NUL */
+
+/* A principal: person, device or API client. Roles: "admin", "clinician",
+ * "doctor", "nurse", "patient", "researcher", "device", "client". */
+struct vg_user {
+  int64_t id;                  /* assigned by the store on create */
+  char username[VG_NAME_MAX];  /* unique */
+  char role[VG_ROLE_MAX];
+  int64_t org_id;              /* organisation (0 = none yet) */
+  int64_t patient_id;          /* role patient: own record; 0 = none */
+  int64_t device_id;           /* role device: the device; 0 = none */
+  char pw_hash[128];           /* argon2id encoded; "" = no password login */
+  char scopes[VG_SCOPES_MAX];  /* granted scopes (clients), space separated */
+  int disabled;
+  int failed_logins;           /* consecutive; reset on success */
+  int64_t locked_until_ms;
+  int64_t created_ms, updated_ms;
+};
+
+/* A bearer token, known to the store only by its hash. */
+struct vg_token {
+  int64_t id;                  /* assigned by the store on create */
+  char hash[VG_HASH_HEX];      /* hex BLAKE2b-256 of the token; unique */
+  int64_t user_id;
+  char kind[16];               /* "session" (login) or "api" */
+  char scopes[VG_SCOPES_MAX];  /* "" = the role's scopes */
+  int64_t created_ms, expires_ms;
+  int64_t revoked_ms;          /* 0 = live */
+};
+
+/* One audit event; id is the position in the hash chain (1, 2, ...). */
+struct vg_audit {
+  int64_t id;
+  int64_t ts_ms;
+  int64_t user_id;             /* 0 = anonymous */
+  char username[VG_NAME_MAX];
+  char role[VG_ROLE_MAX];
+  char action[32];             /* "read", "create", "login", ... */
+  char resource[128];          /* "GET /api/v1/patients/{id}", ... */
+  int64_t patient_id;          /* 0 = none */
+  int outcome;                 /* HTTP status */
+  char source[48];             /* client address */
+  char request_id[24];
+  char prev_hash[VG_HASH_HEX];
+  char hash[VG_HASH_HEX];
+};
+
+/* Filters of store_audit_list; 0 = no filter. Rows come in id order. */
+struct vg_audit_query {
+  int64_t after_id;
+  int64_t patient_id, user_id;
+  int64_t from_ms, to_ms;      /* to_ms 0 = no upper bound */
+  size_t limit;                /* 0 = no limit */
+};
+
+typedef int (*vg_audit_cb)(void *ctx, const struct vg_audit *e);
+
 /* ---- the backend vtable ------------------------------------------------ */
 
 struct vg_store_ops {
@@ -124,6 +185,20 @@ struct vg_store_ops {
                         vg_reading_cb cb, void *ctx);
   int (*readings_buckets)(struct vg_txn *t, const struct vg_reading_query *q,
                           int64_t bucket_ms, vg_bucket_cb cb, void *ctx);
+  /* version 2 */
+  int (*user_create)(struct vg_txn *t, struct vg_user *u);
+  int (*user_get)(struct vg_txn *t, int64_t id, struct vg_user *out);
+  int (*user_by_name)(struct vg_txn *t, const char *username,
+                      struct vg_user *out);
+  int (*user_update)(struct vg_txn *t, const struct vg_user *u);
+  int (*token_create)(struct vg_txn *t, struct vg_token *k);
+  int (*token_by_hash)(struct vg_txn *t, const char *hash,
+                       struct vg_token *out);
+  int (*token_revoke)(struct vg_txn *t, int64_t id, int64_t now_ms);
+  int (*audit_tail)(struct vg_txn *t, struct vg_audit *out);
+  int (*audit_append)(struct vg_txn *t, const struct vg_audit *e);
+  int (*audit_list)(struct vg_txn *t, const struct vg_audit_query *q,
+                    vg_audit_cb cb, void *ctx);
 };
 
 /* Every backend handle starts with this. */
@@ -192,7 +267,7 @@ void store_fail_nth(long n);
 /* vg_store_ops.version this build knows. store_open() refuses a backend
  * with a newer version, and the wrappers give defaults for the methods a
  * backend of an older version lacks. */
-#define VG_STORE_OPS_VERSION 1
+#define VG_STORE_OPS_VERSION 2
 
 /* The backend's VG_STORE_CAP_* bits (e.g. test VG_STORE_CAP_SAVEPOINT
  * before relying on store_savepoint()). */
@@ -205,5 +280,39 @@ struct vg_migration;
  * pointer into vg_migrations[] (static), or NULL when none is left. */
 const struct vg_migration *store_migration_next(const char *dialect,
                                                 int after);
+
+/* ---- principals, tokens, audit (version 2) ---------------------------- */
+
+/* Create a principal: u->id and timestamps set on success. -VG_ECONFLICT
+ * if the username exists, -VG_EINVAL for an unknown role. */
+int store_user_create(struct vg_txn *t, struct vg_user *u);
+/* By id or by username; -VG_ENOTFOUND. */
+int store_user_get(struct vg_txn *t, int64_t id, struct vg_user *out);
+int store_user_by_name(struct vg_txn *t, const char *username,
+                       struct vg_user *out);
+/* Write every mutable field of u (matched by u->id): role, org_id,
+ * patient_id, device_id, pw_hash, scopes, disabled, failed_logins,
+ * locked_until_ms; updated_ms becomes now. -VG_ENOTFOUND. */
+int store_user_update(struct vg_txn *t, const struct vg_user *u);
+/* Create a token row (k->hash, user_id, kind, scopes, expires_ms set by the
+ * caller): k->id and created_ms set on success. -VG_ECONFLICT on a
+ * duplicate hash, -VG_ENOTFOUND for an unknown user. */
+int store_token_create(struct vg_txn *t, struct vg_token *k);
+/* The token with this hex hash (revoked or expired ones too: the caller
+ * checks). -VG_ENOTFOUND. */
+int store_token_by_hash(struct vg_txn *t, const char *hash,
+                        struct vg_token *out);
+/* Mark token id revoked at now_ms; -VG_ENOTFOUND if no live token has it. */
+int store_token_revoke(struct vg_txn *t, int64_t id, int64_t now_ms);
+/* The last audit event (highest id), or -VG_ENOTFOUND when the log is
+ * empty. In a WRITE transaction it also serialises appenders across nodes
+ * (pg: an advisory transaction lock) until the transaction ends. */
+int store_audit_tail(struct vg_txn *t, struct vg_audit *out);
+/* Append e as given (id, hashes computed by the caller, auth_audit.c);
+ * -VG_ECONFLICT if e->id exists. WRITE only. */
+int store_audit_append(struct vg_txn *t, const struct vg_audit *e);
+/* Events matching q in id order (callback protocol as above). */
+int store_audit_list(struct vg_txn *t, const struct vg_audit_query *q,
+                     vg_audit_cb cb, void *ctx);
 
 #endif

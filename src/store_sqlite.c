@@ -48,6 +48,16 @@ enum sq_stmt {
   ST_READING_QUERY_CODE_CURSOR,
   ST_BUCKETS,
   ST_BUCKETS_CODE,
+  ST_USER_INSERT,
+  ST_USER_GET,
+  ST_USER_BY_NAME,
+  ST_USER_UPDATE,
+  ST_TOKEN_INSERT,
+  ST_TOKEN_BY_HASH,
+  ST_TOKEN_REVOKE,
+  ST_AUDIT_TAIL,
+  ST_AUDIT_INSERT,
+  ST_AUDIT_LIST,
   ST_COUNT
 };
 
@@ -56,6 +66,15 @@ enum sq_stmt {
   "created_ms, updated_ms"
 #define DEVICE_COLS \
   "id, serial, kind, coalesce(patient_id, 0), created_ms, last_seen_ms"
+#define USER_COLS \
+  "id, username, role, org_id, coalesce(patient_id, 0), " \
+  "coalesce(device_id, 0), pw_hash, scopes, disabled, failed_logins, " \
+  "locked_until_ms, created_ms, updated_ms"
+#define TOKEN_COLS \
+  "id, hash, user_id, kind, scopes, created_ms, expires_ms, revoked_ms"
+#define AUDIT_COLS \
+  "id, ts_ms, user_id, username, role, action, resource, patient_id, " \
+  "outcome, source, request_id, prev_hash, hash"
 #define READING_Q \
   "SELECT code, ts_ms, source, value, unit, tz_offset_min FROM reading " \
   "WHERE patient_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3"
@@ -103,6 +122,34 @@ static const char *const sq_sql[ST_COUNT] = {
       READING_Q " AND code = ?4" CURSOR READING_ORDER,
   [ST_BUCKETS] = BUCKETS_Q(""),
   [ST_BUCKETS_CODE] = BUCKETS_Q(" AND code = ?5"),
+  [ST_USER_INSERT] =
+      "INSERT INTO app_user (username, role, org_id, patient_id, device_id, "
+      "pw_hash, scopes, disabled, failed_logins, locked_until_ms, "
+      "created_ms, updated_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+  [ST_USER_GET] = "SELECT " USER_COLS " FROM app_user WHERE id = ?1",
+  [ST_USER_BY_NAME] =
+      "SELECT " USER_COLS " FROM app_user WHERE username = ?1",
+  [ST_USER_UPDATE] =
+      "UPDATE app_user SET role = ?2, org_id = ?3, patient_id = ?4, "
+      "device_id = ?5, pw_hash = ?6, scopes = ?7, disabled = ?8, "
+      "failed_logins = ?9, locked_until_ms = ?10, updated_ms = ?11 "
+      "WHERE id = ?1",
+  [ST_TOKEN_INSERT] =
+      "INSERT INTO token (hash, user_id, kind, scopes, created_ms, "
+      "expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+  [ST_TOKEN_BY_HASH] = "SELECT " TOKEN_COLS " FROM token WHERE hash = ?1",
+  [ST_TOKEN_REVOKE] =
+      "UPDATE token SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms = 0",
+  [ST_AUDIT_TAIL] =
+      "SELECT " AUDIT_COLS " FROM audit_event ORDER BY id DESC LIMIT 1",
+  [ST_AUDIT_INSERT] =
+      "INSERT INTO audit_event (" AUDIT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, "
+      "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+  [ST_AUDIT_LIST] =
+      "SELECT " AUDIT_COLS " FROM audit_event WHERE id > ?1 "
+      "AND (?2 = 0 OR patient_id = ?2) AND (?3 = 0 OR user_id = ?3) "
+      "AND ts_ms >= ?4 AND (?5 = 0 OR ts_ms < ?5) ORDER BY id LIMIT ?6",
 };
 
 /* ==== connections and transactions ====================================== */
@@ -148,7 +195,7 @@ static int sq_err(struct sq_conn *c, int rc, const char *what)
     return -VG_ECONFLICT;
   if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
     return -VG_ENOTFOUND;
-  if (rc == SQLITE_CONSTRAINT)
+  if ((rc & 0xff) == SQLITE_CONSTRAINT) /* CHECK, NOT NULL (extended) */
     return -VG_EINVAL;
   if (rc == SQLITE_NOMEM)
     return -VG_ENOMEM;
@@ -910,11 +957,300 @@ static int sq_readings_buckets(struct vg_txn *vt,
   return rc == SQLITE_DONE ? 0 : sq_err(t->conn, rc, "readings_buckets");
 }
 
+/* ==== principals, tokens, audit ========================================= */
+
+static void row_user(sqlite3_stmt *st, struct vg_user *u)
+{
+  memset(u, 0, sizeof *u);
+  u->id = sqlite3_column_int64(st, 0);
+  col_text(st, 1, u->username, sizeof u->username);
+  col_text(st, 2, u->role, sizeof u->role);
+  u->org_id = sqlite3_column_int64(st, 3);
+  u->patient_id = sqlite3_column_int64(st, 4);
+  u->device_id = sqlite3_column_int64(st, 5);
+  col_text(st, 6, u->pw_hash, sizeof u->pw_hash);
+  col_text(st, 7, u->scopes, sizeof u->scopes);
+  u->disabled = sqlite3_column_int(st, 8);
+  u->failed_logins = sqlite3_column_int(st, 9);
+  u->locked_until_ms = sqlite3_column_int64(st, 10);
+  u->created_ms = sqlite3_column_int64(st, 11);
+  u->updated_ms = sqlite3_column_int64(st, 12);
+}
+
+static void row_token(sqlite3_stmt *st, struct vg_token *k)
+{
+  memset(k, 0, sizeof *k);
+  k->id = sqlite3_column_int64(st, 0);
+  col_text(st, 1, k->hash, sizeof k->hash);
+  k->user_id = sqlite3_column_int64(st, 2);
+  col_text(st, 3, k->kind, sizeof k->kind);
+  col_text(st, 4, k->scopes, sizeof k->scopes);
+  k->created_ms = sqlite3_column_int64(st, 5);
+  k->expires_ms = sqlite3_column_int64(st, 6);
+  k->revoked_ms = sqlite3_column_int64(st, 7);
+}
+
+static void row_audit(sqlite3_stmt *st, struct vg_audit *e)
+{
+  memset(e, 0, sizeof *e);
+  e->id = sqlite3_column_int64(st, 0);
+  e->ts_ms = sqlite3_column_int64(st, 1);
+  e->user_id = sqlite3_column_int64(st, 2);
+  col_text(st, 3, e->username, sizeof e->username);
+  col_text(st, 4, e->role, sizeof e->role);
+  col_text(st, 5, e->action, sizeof e->action);
+  col_text(st, 6, e->resource, sizeof e->resource);
+  e->patient_id = sqlite3_column_int64(st, 7);
+  e->outcome = sqlite3_column_int(st, 8);
+  col_text(st, 9, e->source, sizeof e->source);
+  col_text(st, 10, e->request_id, sizeof e->request_id);
+  col_text(st, 11, e->prev_hash, sizeof e->prev_hash);
+  col_text(st, 12, e->hash, sizeof e->hash);
+}
+
+static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t id)
+{
+  if (id > 0)
+    sqlite3_bind_int64(st, i, id);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+/* Columns 2..10 of app_user in the order of ST_USER_INSERT/UPDATE. */
+static void bind_user(sqlite3_stmt *st, const struct vg_user *u)
+{
+  bind_field(st, 2, u->role, sizeof u->role, 0);
+  sqlite3_bind_int64(st, 3, u->org_id);
+  bind_id_or_null(st, 4, u->patient_id);
+  bind_id_or_null(st, 5, u->device_id);
+  bind_field(st, 6, u->pw_hash, sizeof u->pw_hash, 0);
+  bind_field(st, 7, u->scopes, sizeof u->scopes, 0);
+  sqlite3_bind_int(st, 8, u->disabled ? 1 : 0);
+  sqlite3_bind_int(st, 9, u->failed_logins);
+  sqlite3_bind_int64(st, 10, u->locked_until_ms);
+}
+
+/* Step a statement without rows; reset and unbind it. */
+static int sq_step_done(struct sq_txn *t, sqlite3_stmt *st, const char *what)
+{
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE)
+    return sq_err(t->conn, rc, what);
+  return 0;
+}
+
+static int sq_user_create(struct vg_txn *vt, struct vg_user *u)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  sqlite3_stmt *st;
+  int64_t now = vg_now_ms();
+  int rc = sq_stmt(t->conn, ST_USER_INSERT, &st);
+  if (rc < 0)
+    return rc;
+  if (!u->username[0])
+    return -VG_EINVAL;
+  bind_field(st, 1, u->username, sizeof u->username, 0);
+  bind_user(st, u);
+  sqlite3_bind_int64(st, 11, now);
+  rc = sq_step_done(t, st, "user_create");
+  if (rc < 0)
+    return rc;
+  u->id = sqlite3_last_insert_rowid(t->conn->db);
+  u->created_ms = u->updated_ms = now;
+  return 0;
+}
+
+static int user_one(struct sq_txn *t, sqlite3_stmt *st, struct vg_user *out)
+{
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    row_user(st, out);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc == SQLITE_ROW)
+    return 0;
+  if (rc == SQLITE_DONE)
+    return -VG_ENOTFOUND;
+  return sq_err(t->conn, rc, "user_get");
+}
+
+static int sq_user_get(struct vg_txn *vt, int64_t id, struct vg_user *out)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  sqlite3_stmt *st;
+  int rc = sq_stmt(t->conn, ST_USER_GET, &st);
+  if (rc < 0)
+    return rc;
+  sqlite3_bind_int64(st, 1, id);
+  return user_one(t, st, out);
+}
+
+static int sq_user_by_name(struct vg_txn *vt, const char *username,
+                           struct vg_user *out)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  sqlite3_stmt *st;
+  int rc = sq_stmt(t->conn, ST_USER_BY_NAME, &st);
+  if (rc < 0)
+    return rc;
+  sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+  return user_one(t, st, out);
+}
+
+static int sq_user_update(struct vg_txn *vt, const struct vg_user *u)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  sqlite3_stmt *st;
+  int rc = sq_stmt(t->conn, ST_USER_UPDATE, &st);
+  if (rc < 0)
+    return rc;
+  sqlite3_bind_int64(st, 1, u->id);
+  bind_user(st, u);
+  sqlite3_bind_int64(st, 11, vg_now_ms());
+  rc = sq_step_done(t, st, "user_update");
+  if (rc < 0)
+    return rc;
+  return sqlite3_changes(t->conn->db) ? 0 : -VG_ENOTFOUND;
+}
+
+static int sq_token_create(struct vg_txn *vt, struct vg_token *k)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  sqlite3_stmt *st;
+  int64_t now = vg_now_ms();
+  int rc = sq_stmt(t->conn, ST_TOKEN_INSERT, &st);
+  if (rc < 0)
+    return rc;
+  if (strnlen(k->hash, sizeof k->hash) != VG_HASH_HEX - 1)
+    return -VG_EINVAL;
+  bind_field(st, 1, k->hash, sizeof k->hash, 0);
+  sqlite3_bind_int64(st, 2, k->user_id);
+  bind_field(st, 3, k->kind, sizeof k->kind, 0);
+  bind_field(st, 4, k->scopes, sizeof k->scopes, 0);
+  sqlite3_bind_int64(st, 5, now);
+  sqlite3_bind_int64(st, 6, k->expires_ms);
+  rc = sq_step_done(t, st, "token_create");
+  if (rc < 0)
+    return rc;
+  k->id = sqlite3_last_insert_rowid(t->conn->db);
+  k->created_ms = now;
+  k->revoked_ms = 0;
+  return 0;
+}
+
+static int sq_token_by_hash(struct vg_txn *vt, const char *hash,
+                            struct vg_token *out)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  sqlite3_stmt *st;
+  int rc = sq_stmt(t->conn, ST_TOKEN_BY_HASH, &st);
+  if (rc < 0)
+    return rc;
+  sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    row_token(st, out);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc == SQLITE_ROW)
+    return 0;
+  if (rc == SQLITE_DONE)
+    return -VG_ENOTFOUND;
+  return sq_err(t->conn, rc, "token_by_hash");
+}
+
+static int sq_token_revoke(struct vg_txn *vt, int64_t id, int64_t now_ms)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  sqlite3_stmt *st;
+  int rc = sq_stmt(t->conn, ST_TOKEN_REVOKE, &st);
+  if (rc < 0)
+    return rc;
+  sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_int64(st, 2, now_ms);
+  rc = sq_step_done(t, st, "token_revoke");
+  if (rc < 0)
+    return rc;
+  return sqlite3_changes(t->conn->db) ? 0 : -VG_ENOTFOUND;
+}
+
+/* The one-writer mutex already serialises appenders on this node, and a
+ * SQLite file has one writer. */
+static int sq_audit_tail(struct vg_txn *vt, struct vg_audit *out)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  sqlite3_stmt *st;
+  int rc = sq_stmt(t->conn, ST_AUDIT_TAIL, &st);
+  if (rc < 0)
+    return rc;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    row_audit(st, out);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return 0;
+  if (rc == SQLITE_DONE)
+    return -VG_ENOTFOUND;
+  return sq_err(t->conn, rc, "audit_tail");
+}
+
+static int sq_audit_append(struct vg_txn *vt, const struct vg_audit *e)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  sqlite3_stmt *st;
+  int rc = sq_stmt(t->conn, ST_AUDIT_INSERT, &st);
+  if (rc < 0)
+    return rc;
+  sqlite3_bind_int64(st, 1, e->id);
+  sqlite3_bind_int64(st, 2, e->ts_ms);
+  sqlite3_bind_int64(st, 3, e->user_id);
+  bind_field(st, 4, e->username, sizeof e->username, 0);
+  bind_field(st, 5, e->role, sizeof e->role, 0);
+  bind_field(st, 6, e->action, sizeof e->action, 0);
+  bind_field(st, 7, e->resource, sizeof e->resource, 0);
+  sqlite3_bind_int64(st, 8, e->patient_id);
+  sqlite3_bind_int(st, 9, e->outcome);
+  bind_field(st, 10, e->source, sizeof e->source, 0);
+  bind_field(st, 11, e->request_id, sizeof e->request_id, 0);
+  bind_field(st, 12, e->prev_hash, sizeof e->prev_hash, 0);
+  bind_field(st, 13, e->hash, sizeof e->hash, 0);
+  return sq_step_done(t, st, "audit_append");
+}
+
+static int sq_audit_list(struct vg_txn *vt, const struct vg_audit_query *q,
+                         vg_audit_cb cb, void *ctx)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  struct vg_audit e;
+  sqlite3_stmt *st;
+  int stop = 0, rc = sq_stmt(t->conn, ST_AUDIT_LIST, &st);
+  if (rc < 0)
+    return rc;
+  sqlite3_bind_int64(st, 1, q->after_id);
+  sqlite3_bind_int64(st, 2, q->patient_id);
+  sqlite3_bind_int64(st, 3, q->user_id);
+  sqlite3_bind_int64(st, 4, q->from_ms);
+  sqlite3_bind_int64(st, 5, q->to_ms);
+  sqlite3_bind_int64(st, 6, sq_limit(q->limit));
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    row_audit(st, &e);
+    stop = cb(ctx, &e);
+    if (stop)
+      break;
+  }
+  sqlite3_reset(st);
+  if (stop)
+    return stop;
+  return rc == SQLITE_DONE ? 0 : sq_err(t->conn, rc, "audit_list");
+}
+
 /* ==== the vtable ======================================================== */
 
 const struct vg_store_ops store_sqlite_ops = {
   .name = "sqlite",
-  .version = 1,
+  .version = 2,
   .caps = VG_STORE_CAP_SAVEPOINT,
   .open = sq_open,
   .close = sq_close,
@@ -935,4 +1271,14 @@ const struct vg_store_ops store_sqlite_ops = {
   .readings_insert = sq_readings_insert,
   .readings_query = sq_readings_query,
   .readings_buckets = sq_readings_buckets,
+  .user_create = sq_user_create,
+  .user_get = sq_user_get,
+  .user_by_name = sq_user_by_name,
+  .user_update = sq_user_update,
+  .token_create = sq_token_create,
+  .token_by_hash = sq_token_by_hash,
+  .token_revoke = sq_token_revoke,
+  .audit_tail = sq_audit_tail,
+  .audit_append = sq_audit_append,
+  .audit_list = sq_audit_list,
 };

@@ -908,6 +908,204 @@ fail:
   return 1;
 }
 
+/* ==== principals, tokens, audit ========================================= */
+
+static void user_create_get_update_conflict(void **state)
+{
+  struct env *e = *state;
+  struct vg_txn *t = begin(e, VG_TXN_WRITE);
+  struct vg_user u, v;
+  int64_t pid = new_patient(t, "usr");
+  memset(&u, 0, sizeof u);
+  snprintf(u.username, sizeof u.username, "%s-nurse", run_tag);
+  snprintf(u.role, sizeof u.role, "patient");
+  snprintf(u.pw_hash, sizeof u.pw_hash, "$argon2id$v=19$m=8,t=1,p=1$x$y");
+  u.org_id = 7;
+  u.patient_id = pid;
+  assert_int_equal(store_user_create(t, &u), 0);
+  assert_true(u.id > 0);
+  assert_true(u.created_ms > 0);
+  memset(&v, 0, sizeof v);
+  snprintf(v.username, sizeof v.username, "%s-nurse", run_tag);
+  snprintf(v.role, sizeof v.role, "nurse");
+  assert_int_equal(store_user_create(t, &v), -VG_ECONFLICT);
+  snprintf(v.username, sizeof v.username, "%s-bad", run_tag);
+  snprintf(v.role, sizeof v.role, "wizard");
+  assert_int_equal(store_user_create(t, &v), -VG_EINVAL);
+  assert_int_equal(store_commit(t), 0);
+
+  t = begin(e, VG_TXN_READ);
+  assert_int_equal(store_user_get(t, u.id, &v), 0);
+  assert_string_equal(v.username, u.username);
+  assert_string_equal(v.role, "patient");
+  assert_string_equal(v.pw_hash, u.pw_hash);
+  assert_int_equal(v.org_id, 7);
+  assert_int_equal(v.patient_id, pid);
+  assert_int_equal(v.device_id, 0);
+  assert_int_equal(v.disabled, 0);
+  memset(&v, 0, sizeof v);
+  assert_int_equal(store_user_by_name(t, u.username, &v), 0);
+  assert_int_equal(v.id, u.id);
+  assert_int_equal(store_user_by_name(t, "' OR 1=1 --", &v), -VG_ENOTFOUND);
+  assert_int_equal(store_user_get(t, INT64_MAX, &v), -VG_ENOTFOUND);
+  /* Writes are refused in a READ transaction. */
+  assert_int_equal(store_user_update(t, &u), -VG_EINVAL);
+  store_rollback(t);
+
+  t = begin(e, VG_TXN_WRITE);
+  u.failed_logins = 3;
+  u.locked_until_ms = 123456789;
+  u.disabled = 1;
+  snprintf(u.scopes, sizeof u.scopes, "patient.read reading.write");
+  assert_int_equal(store_user_update(t, &u), 0);
+  v = u;
+  v.id = INT64_MAX;
+  assert_int_equal(store_user_update(t, &v), -VG_ENOTFOUND);
+  assert_int_equal(store_commit(t), 0);
+  t = begin(e, VG_TXN_READ);
+  assert_int_equal(store_user_get(t, u.id, &v), 0);
+  assert_int_equal(v.failed_logins, 3);
+  assert_int_equal(v.locked_until_ms, 123456789);
+  assert_int_equal(v.disabled, 1);
+  assert_string_equal(v.scopes, "patient.read reading.write");
+  store_rollback(t);
+}
+
+static void token_create_lookup_revoke(void **state)
+{
+  struct env *e = *state;
+  struct vg_txn *t = begin(e, VG_TXN_WRITE);
+  struct vg_user u;
+  struct vg_token k, x;
+  int64_t now = vg_now_ms();
+  memset(&u, 0, sizeof u);
+  snprintf(u.username, sizeof u.username, "%s-api", run_tag);
+  snprintf(u.role, sizeof u.role, "client");
+  assert_int_equal(store_user_create(t, &u), 0);
+  memset(&k, 0, sizeof k);
+  /* 64 hex digits, unique per run. */
+  snprintf(k.hash, sizeof k.hash, "%.32s%032llx", run_tag,
+           (unsigned long long)now);
+  memset(k.hash + strlen(k.hash), 'a', sizeof k.hash - 1 - strlen(k.hash));
+  k.hash[sizeof k.hash - 1] = '\0';
+  k.user_id = u.id;
+  snprintf(k.kind, sizeof k.kind, "api");
+  snprintf(k.scopes, sizeof k.scopes, "system/*.rs");
+  k.expires_ms = now + 3600000;
+  assert_int_equal(store_token_create(t, &k), 0);
+  assert_true(k.id > 0);
+  x = k;
+  assert_int_equal(store_token_create(t, &x), -VG_ECONFLICT);
+  x.hash[0] = x.hash[0] == 'b' ? 'c' : 'b';
+  x.user_id = INT64_MAX;
+  assert_int_equal(store_token_create(t, &x), -VG_ENOTFOUND);
+  snprintf(x.hash, sizeof x.hash, "short");
+  assert_int_equal(store_token_create(t, &x), -VG_EINVAL);
+  assert_int_equal(store_commit(t), 0);
+
+  t = begin(e, VG_TXN_READ);
+  memset(&x, 0, sizeof x);
+  assert_int_equal(store_token_by_hash(t, k.hash, &x), 0);
+  assert_int_equal(x.id, k.id);
+  assert_int_equal(x.user_id, u.id);
+  assert_string_equal(x.kind, "api");
+  assert_string_equal(x.scopes, "system/*.rs");
+  assert_int_equal(x.expires_ms, k.expires_ms);
+  assert_int_equal(x.revoked_ms, 0);
+  assert_int_equal(store_token_by_hash(t, "nope", &x), -VG_ENOTFOUND);
+  store_rollback(t);
+
+  t = begin(e, VG_TXN_WRITE);
+  assert_int_equal(store_token_revoke(t, k.id, now + 5), 0);
+  /* Revoking twice: no live token has that id any more. */
+  assert_int_equal(store_token_revoke(t, k.id, now + 6), -VG_ENOTFOUND);
+  assert_int_equal(store_commit(t), 0);
+  t = begin(e, VG_TXN_READ);
+  assert_int_equal(store_token_by_hash(t, k.hash, &x), 0);
+  assert_int_equal(x.revoked_ms, now + 5);
+  store_rollback(t);
+}
+
+struct audit_rows {
+  struct vg_audit ev[8];
+  size_t n;
+};
+
+static int audit_rows_cb(void *ctx, const struct vg_audit *ev)
+{
+  struct audit_rows *x = ctx;
+  assert_true(x->n < 8);
+  x->ev[x->n++] = *ev;
+  return 0;
+}
+
+static void audit_append_tail_list(void **state)
+{
+  struct env *e = *state;
+  struct vg_txn *t = begin(e, VG_TXN_WRITE);
+  struct vg_audit a, tail;
+  struct vg_audit_query q;
+  struct audit_rows x;
+  int64_t base = 0;
+  int i;
+  if (store_audit_tail(t, &tail) == 0)
+    base = tail.id;
+  for (i = 1; i <= 3; i++) {
+    memset(&a, 0, sizeof a);
+    a.id = base + i;
+    a.ts_ms = 1000 * i;
+    a.user_id = i == 2 ? 99 : 42;
+    snprintf(a.username, sizeof a.username, "%s-doc", run_tag);
+    snprintf(a.role, sizeof a.role, "doctor");
+    snprintf(a.action, sizeof a.action, "read");
+    snprintf(a.resource, sizeof a.resource, "GET /api/v1/patients/{id}");
+    a.patient_id = 5000 + i;
+    a.outcome = 200;
+    snprintf(a.source, sizeof a.source, "127.0.0.1");
+    snprintf(a.request_id, sizeof a.request_id, "r-%d", i);
+    memset(a.prev_hash, '0' + i - 1, VG_HASH_HEX - 1);
+    memset(a.hash, '0' + i, VG_HASH_HEX - 1);
+    assert_int_equal(store_audit_append(t, &a), 0);
+  }
+  assert_int_equal(store_audit_append(t, &a), -VG_ECONFLICT);
+  assert_int_equal(store_audit_tail(t, &tail), 0);
+  assert_int_equal(tail.id, base + 3);
+  assert_int_equal(store_commit(t), 0);
+
+  t = begin(e, VG_TXN_READ);
+  memset(&q, 0, sizeof q);
+  q.after_id = base;
+  memset(&x, 0, sizeof x);
+  assert_int_equal(store_audit_list(t, &q, audit_rows_cb, &x), 0);
+  assert_int_equal(x.n, 3);
+  assert_int_equal(x.ev[0].id, base + 1);
+  assert_string_equal(x.ev[1].request_id, "r-2");
+  assert_string_equal(x.ev[2].resource, "GET /api/v1/patients/{id}");
+  assert_int_equal(x.ev[2].outcome, 200);
+  assert_int_equal(x.ev[2].hash[0], '3');
+  assert_int_equal(strlen(x.ev[2].prev_hash), VG_HASH_HEX - 1);
+  q.user_id = 99;
+  memset(&x, 0, sizeof x);
+  assert_int_equal(store_audit_list(t, &q, audit_rows_cb, &x), 0);
+  assert_int_equal(x.n, 1);
+  assert_int_equal(x.ev[0].patient_id, 5002);
+  q.user_id = 0;
+  q.patient_id = 5003;
+  memset(&x, 0, sizeof x);
+  assert_int_equal(store_audit_list(t, &q, audit_rows_cb, &x), 0);
+  assert_int_equal(x.n, 1);
+  q.patient_id = 0;
+  q.from_ms = 1500;
+  q.to_ms = 3000;
+  memset(&x, 0, sizeof x);
+  assert_int_equal(store_audit_list(t, &q, audit_rows_cb, &x), 0);
+  assert_int_equal(x.n, 1);
+  assert_int_equal(x.ev[0].ts_ms, 2000);
+  store_rollback(t);
+  printf("backend=%s audit events %lld..%lld appended and filtered\n",
+         backend, (long long)base + 1, (long long)base + 3);
+}
+
 static void fault_injection_walk(void **state)
 {
   struct env *e = *state;
@@ -973,6 +1171,11 @@ int main(void)
     cmocka_unit_test_setup_teardown(durable_after_reopen, setup, teardown),
     cmocka_unit_test_setup_teardown(concurrent_read_txns, setup, teardown),
     cmocka_unit_test_setup_teardown(fault_injection_walk, setup, teardown),
+    cmocka_unit_test_setup_teardown(user_create_get_update_conflict, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(token_create_lookup_revoke, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(audit_append_tail_list, setup, teardown),
   };
   const char *b = getenv("VG_STORE_BACKEND");
   if (b && *b)
