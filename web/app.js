@@ -1,59 +1,57 @@
-// app.js - minimal patient and readings view over the v1 API; the full
-// dashboard (issue: web dashboard) grows from here.
-const $ = (sel) => document.querySelector(sel);
+// app.js - the dashboard shell: language and glucose-unit switches, hash
+// routes (#/patients, #/patients/{id}; only ids ever go in the URL).
+import { initI18n, setLang, setGlucoseUnit, getLang, getGlucoseUnit, onChange, t } from './lib/i18n.js';
+import { h, empty } from './lib/dom.js';
+import { destroyCharts } from './lib/charts.js';
+import { renderPatients } from './views/patients.js';
+import { renderPatient, leavePatient } from './views/patient.js';
 
-async function api(path) {
-  const res = await fetch(path, { headers: { accept: 'application/json' } });
-  const body = await res.json();
-  if (!res.ok) throw new Error(body.error ? body.error.message : res.statusText);
-  return body;
+const main = document.getElementById('main');
+const routes = [
+  [/^#\/patients\/?$/, () => renderPatients(main)],
+  [/^#\/patients\/(\d+)$/, (m) => renderPatient(main, m[1], render)],
+];
+
+function chrome() {
+  document.getElementById('brand-name').textContent = t('app.title');
+  document.getElementById('lang-label').textContent = t('pref.lang');
+  document.getElementById('unit-label').textContent = t('pref.unit');
+  document.querySelector('.skip').textContent = t('app.skip');
+  document.getElementById('lang').value = getLang();
+  document.getElementById('glucose-unit').value = getGlucoseUnit();
+  const nav = document.getElementById('nav');
+  const here = location.hash.startsWith('#/patients');
+  nav.replaceChildren(h('a', { href: '#/patients', 'aria-current': here ? 'page' : null }, t('nav.patients')));
 }
 
-function cell(text) {
-  const td = document.createElement('td');
-  td.textContent = text;
-  return td;
-}
-
-async function showReadings(id, button) {
-  document.querySelectorAll('#patients button').forEach((b) => b.setAttribute('aria-current', 'false'));
-  button.setAttribute('aria-current', 'true');
-  const tbody = $('#readings tbody');
-  tbody.replaceChildren();
-  const to = Date.now(), from = to - 7 * 86400000;
-  const { readings } = await api(`/api/v1/patients/${id}/readings?from=${from}&to=${to}&limit=200`);
-  readings.sort((a, b) => b.t - a.t);
-  for (const r of readings.slice(0, 50)) {
-    const tr = document.createElement('tr');
-    tr.append(cell(new Date(r.t).toLocaleString()), cell(r.code), cell(r.value), cell(r.unit), cell(r.source));
-    tbody.append(tr);
-  }
-  if (!readings.length) {
-    const tr = document.createElement('tr');
-    const td = cell('No readings in the last 7 days.');
-    td.colSpan = 5;
-    tr.append(td);
-    tbody.append(tr);
-  }
-}
-
-async function main() {
-  try {
-    const { patients } = await api('/api/v1/patients?limit=100');
-    const ul = $('#patients');
-    for (const p of patients) {
-      const li = document.createElement('li');
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.textContent = `${p.name} (${p.identifier || p.id})`;
-      b.addEventListener('click', () => showReadings(p.id, b).catch(showError));
-      li.append(b);
-      ul.append(li);
+let lastHash = null;
+async function render() {
+  destroyCharts();
+  leavePatient();
+  chrome();
+  const hash = location.hash || '#/patients';
+  if (!location.hash) history.replaceState(null, '', '#/patients');
+  document.title = t('app.title');
+  for (const [re, view] of routes) {
+    const m = re.exec(hash);
+    if (m) {
+      const moved = hash !== lastHash;
+      lastHash = hash;
+      if (moved) { main.focus({ preventScroll: true }); window.scrollTo(0, 0); }
+      await view(m);
+      return;
     }
-    $('#status').textContent = patients.length ? `${patients.length} patients` : 'No patients yet.';
-  } catch (e) { showError(e); }
+  }
+  main.replaceChildren(h('section', { class: 'view' }, empty(t('state.not_found'))));
 }
 
-function showError(e) { $('#status').textContent = `Error: ${e.message}`; }
+async function start() {
+  await initI18n();
+  document.getElementById('lang').addEventListener('change', (e) => setLang(e.target.value));
+  document.getElementById('glucose-unit').addEventListener('change', (e) => setGlucoseUnit(e.target.value));
+  onChange(render);
+  window.addEventListener('hashchange', render);
+  await render();
+}
 
-main();
+start();
