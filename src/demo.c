@@ -107,8 +107,9 @@ static int seed_patient(struct seeder *s, int i, int64_t start_ms)
   snprintf(p.name, sizeof p.name, "%s %s", surnames[(int)(urand() * 15)],
            given[(int)(urand() * 15)]);
   p.sex = urand() < 0.5 ? 'F' : 'M';
-  snprintf(p.birth_date, sizeof p.birth_date, "%04d-%02d-%02d", 2026 - age,
-           1 + (int)(urand() * 12), 1 + (int)(urand() * 28));
+  snprintf(p.birth_date, sizeof p.birth_date, "%04u-%02u-%02u",
+           (2026u - (unsigned)age) % 10000u, 1u + (unsigned)(urand() * 12) % 12u,
+           1u + (unsigned)(urand() * 28) % 28u);
   snprintf(p.tz, sizeof p.tz, "Asia/Shanghai");
   rc = writer_exec(s->app->writer, 1, job_patient, &p);
   if (rc)
