@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -11,10 +12,57 @@
 #include "core_log.h"
 #include "demo.h"
 #include "http.h"
+#include "ingest_mllp.h"
+#include "ingest_mqtt.h"
 #include "store.h"
 #include "store_writer.h"
 
 #define DRAIN_MS 10000
+
+static int write_port_file(const char *path, int port);
+
+/* Start the device gateways configured (--mllp, --mqtt). */
+static int gateways_start(const struct vg_config *cfg, struct vg_store *store,
+                          struct vg_writer *writer, struct vg_mllp **out_mllp,
+                          struct vg_mqtt **out_mqtt)
+{
+  int rc;
+  if (cfg->mllp[0]) {
+    struct vg_mllp_opts o = {0};
+    char *end;
+    long port = strtol(cfg->mllp, &end, 10);
+    if (*end || port < 0 || port > 65535) {
+      vg_error("serve.mllp", "error=\"--mllp wants a port, not '%s'\"",
+               cfg->mllp);
+      return -VG_EINVAL;
+    }
+    o.bind = cfg->mllp_bind[0] ? cfg->mllp_bind : cfg->bind;
+    o.port = (int)port;
+    o.max_len = (size_t)cfg->mllp_max;
+    o.timeout_ms = (int)(cfg->mllp_timeout * 1000);
+    o.max_conns = (int)cfg->mllp_conns;
+    o.future_ms = cfg->future_ms;
+    rc = mllp_start(store, writer, &o, out_mllp);
+    if (rc)
+      return rc;
+    if (cfg->mllp_port_file[0] &&
+        write_port_file(cfg->mllp_port_file, mllp_port(*out_mllp)))
+      return -VG_EIO;
+    vg_info("serve.mllp", "addr=%s port=%d", o.bind, mllp_port(*out_mllp));
+  }
+  if (cfg->mqtt[0]) {
+    struct vg_mqtt_opts o = {0};
+    o.url = cfg->mqtt;
+    o.client_id = cfg->mqtt_client_id;
+    o.share = cfg->mqtt_share;
+    o.max_len = (size_t)cfg->mqtt_max;
+    o.future_ms = cfg->future_ms;
+    rc = mqtt_start(store, writer, &o, out_mqtt);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
 
 static int load_config(struct vg_config *cfg, int argc, char **argv)
 {
@@ -54,6 +102,8 @@ int cli_serve(int argc, char **argv)
   struct vg_http *http = NULL;
   struct vg_store *store = NULL;
   struct vg_writer *writer = NULL;
+  struct vg_mllp *mllp = NULL;
+  struct vg_mqtt *mqtt = NULL;
   sigset_t sigs;
   int sig = 0, rc;
 
@@ -92,6 +142,9 @@ int cli_serve(int argc, char **argv)
     if (rc)
       goto fail;
   }
+  rc = gateways_start(&cfg, store, writer, &mllp, &mqtt);
+  if (rc)
+    goto fail;
   rc = http_start(&app, &http);
   if (rc)
     goto fail;
@@ -106,8 +159,10 @@ int cli_serve(int argc, char **argv)
   vg_info("serve.stopping", "signal=%d drain_ms=%d", sig, DRAIN_MS);
   rc = 0;
 fail:
-  http_stop(http, DRAIN_MS); /* in-flight requests finish, then ... */
-  writer_stop(writer);       /* ... queued writes commit */
+  http_stop(http, DRAIN_MS); /* in-flight requests finish, */
+  mqtt_stop(mqtt);           /* gateway messages in flight commit, */
+  mllp_stop(mllp);
+  writer_stop(writer);       /* then queued writes commit */
   store_close(store);
   if (rc)
     vg_error("serve.failed", "error=\"%s\"", vg_strerror(rc));

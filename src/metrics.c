@@ -16,6 +16,12 @@ static const struct {
     [VG_M_READINGS_REJECTED] = {"vigil_readings_total", NULL, "outcome=\"rejected\""},
     [VG_M_INGEST_BATCHES] = {"vigil_ingest_batches_total", "Ingest requests committed", NULL},
     [VG_M_BODY_BYTES] = {"vigil_http_body_bytes_total", "Request body bytes received", NULL},
+    [VG_M_MQTT_MESSAGES] = {"vigil_mqtt_messages_total", "MQTT messages by outcome", "outcome=\"committed\""},
+    [VG_M_MQTT_REJECTED] = {"vigil_mqtt_messages_total", NULL, "outcome=\"rejected\""},
+    [VG_M_MQTT_CONNECTS] = {"vigil_mqtt_connects_total", "MQTT broker (re)connections", NULL},
+    [VG_M_HL7_AA] = {"vigil_hl7_messages_total", "HL7 v2 messages by ACK code", "ack=\"AA\""},
+    [VG_M_HL7_AE] = {"vigil_hl7_messages_total", NULL, "ack=\"AE\""},
+    [VG_M_HL7_AR] = {"vigil_hl7_messages_total", NULL, "ack=\"AR\""},
 };
 
 static const struct {
@@ -23,6 +29,7 @@ static const struct {
 } hist_info[VG_H_MAX] = {
     [VG_H_REQUEST_SECONDS] = {"vigil_http_request_duration_seconds", "Time from request start to response"},
     [VG_H_COMMIT_WAIT_SECONDS] = {"vigil_ingest_commit_wait_seconds", "Time an ingest waits for its group commit"},
+    [VG_H_MQTT_LAG_SECONDS] = {"vigil_mqtt_lag_seconds", "MQTT message received to committed"},
 };
 
 /* Upper bounds in seconds; the last bucket is +Inf. */
