@@ -16,10 +16,16 @@
 
 static int g_fail;
 
-/* Achieved on the odd records minus a 1-point margin (see docs). */
+/* Achieved on the odd (test) records minus a 1-point margin for beats and
+ * 5 points for episodes; even (tuning) records minus 1 point as a
+ * regression guard (docs/clinical/af.md). */
 #ifndef AF_ODD_SE_MIN
-#define AF_ODD_SE_MIN 96.6 /* achieved 97.69 */
-#define AF_ODD_SP_MIN 95.1 /* achieved 96.12 */
+#define AF_ODD_SE_MIN 96.7    /* achieved 97.69 */
+#define AF_ODD_SP_MIN 95.1    /* achieved 96.12 */
+#define AF_ODD_EPSE_MIN 69.9  /* achieved 74.89 */
+#define AF_ODD_EPPPV_MIN 85.3 /* achieved 90.35 */
+#define AF_EVEN_SE_MIN 97.5   /* achieved 98.52 */
+#define AF_EVEN_SP_MIN 97.6   /* achieved 98.63 */
 #endif
 
 #define CHECK(cond, ...)                                                     \
@@ -184,42 +190,52 @@ static int rec_is_even(const char *rec)
   return (rec[strlen(rec) - 1] - '0') % 2 == 0;
 }
 
+/* Offline sweep on the EVEN records only (VG_AF_TUNE=1): window, symbol
+ * step, hysteresis, irregular-fraction and entropy thresholds; the other
+ * settings stay at their defaults. Prints (Se+Sp)/2 per setting; the
+ * defaults in algo/af.c are the best row (docs/clinical/af.md). */
 static void tune_even(const char *root)
 {
-  static const int windows[] = {32, 64};
-  static const double deltas[] = {0.02, 0.03, 0.04};
-  double thr;
-  size_t di;
-  size_t w, r;
+  static const int windows[] = {64, 128};
+  static const double steps[] = {0.06, 0.09, 0.12};
+  static const double hyst[] = {0.0, 0.2};
+  static const double fthr[] = {0.50, 0.55, 0.60};
+  size_t wi, si, hi, fi, r;
+  int ei;
   struct series all[N_LTAF];
   memset(all, 0, sizeof all);
   for (r = 0; r < N_LTAF; r++)
     if (rec_is_even(ltaf_recs[r]))
       load_ltaf(root, ltaf_recs[r], &all[r]);
-  printf("\nTUNING (even records only): window threshold Se Sp\n");
-  for (di = 0; di < sizeof deltas / sizeof deltas[0]; di++)
-  for (w = 0; w < sizeof windows / sizeof windows[0]; w++) {
-    for (thr = 0.3; thr < 0.81; thr += 0.05) {
-      struct algo_af_cfg cfg;
-      struct conf c = {0, 0, 0, 0};
-      algo_af_cfg_default(&cfg);
-      cfg.window = windows[w];
-      cfg.threshold = thr;
-      cfg.delta = deltas[di];
-      for (r = 0; r < N_LTAF; r++) {
-        unsigned char *det;
-        if (!all[r].n)
-          continue;
-        det = malloc(all[r].n);
-        run_af(&cfg, all[r].rr, all[r].n, det, NULL);
-        conf_add(&c, all[r].ref, det, all[r].n);
-        free(det);
-      }
-      printf("  d=%.2f W=%2d thr=%.3f Se %.2f Sp %.2f  (Se+Sp)/2 %.2f\n",
-             deltas[di], windows[w], thr, pct(c.tp, c.tp + c.fn),
-             pct(c.tn, c.tn + c.fp),
-             (pct(c.tp, c.tp + c.fn) + pct(c.tn, c.tn + c.fp)) / 2);
+  printf("\nTUNING (even records only): W step hyst thr ent Se Sp\n");
+  for (wi = 0; wi < sizeof windows / sizeof windows[0]; wi++)
+  for (si = 0; si < sizeof steps / sizeof steps[0]; si++)
+  for (hi = 0; hi < sizeof hyst / sizeof hyst[0]; hi++)
+  for (fi = 0; fi < sizeof fthr / sizeof fthr[0]; fi++)
+  for (ei = 0; ei <= 6; ei++) {
+    struct algo_af_cfg cfg;
+    struct conf c = {0, 0, 0, 0};
+    double se, sp;
+    algo_af_cfg_default(&cfg);
+    cfg.window = windows[wi];
+    cfg.sym_step = steps[si];
+    cfg.hysteresis = hyst[hi];
+    cfg.threshold = fthr[fi];
+    cfg.entropy_threshold = 0.725 + 0.025 * ei;
+    for (r = 0; r < N_LTAF; r++) {
+      unsigned char *det;
+      if (!all[r].n)
+        continue;
+      det = malloc(all[r].n);
+      run_af(&cfg, all[r].rr, all[r].n, det, NULL);
+      conf_add(&c, all[r].ref, det, all[r].n);
+      free(det);
     }
+    se = pct(c.tp, c.tp + c.fn);
+    sp = pct(c.tn, c.tn + c.fp);
+    printf("  W=%3d step=%.2f hyst=%.1f thr=%.2f ent=%.3f Se %.2f Sp %.2f"
+           "  (Se+Sp)/2 %.2f\n", cfg.window, cfg.sym_step, cfg.hysteresis,
+           cfg.threshold, cfg.entropy_threshold, se, sp, (se + sp) / 2);
   }
   for (r = 0; r < N_LTAF; r++)
     series_free(&all[r]);
@@ -227,7 +243,7 @@ static void tune_even(const char *root)
 
 static void test_ltafdb(const char *root)
 {
-  struct conf pooled[2];
+  struct conf pooled[3]; /* odd, even, odd without record 103 */
   struct epi ep[2];
   size_t r;
   memset(pooled, 0, sizeof pooled);
@@ -255,6 +271,12 @@ static void test_ltafdb(const char *root)
     pooled[even].fp += c.fp;
     pooled[even].tn += c.tn;
     pooled[even].fn += c.fn;
+    if (!even && strcmp(ltaf_recs[r], "103") != 0) {
+      pooled[2].tp += c.tp;
+      pooled[2].fp += c.fp;
+      pooled[2].tn += c.tn;
+      pooled[2].fn += c.fn;
+    }
     ep[even].ref_n += e.ref_n;
     ep[even].ref_hit += e.ref_hit;
     ep[even].det_n += e.det_n;
@@ -279,12 +301,35 @@ static void test_ltafdb(const char *root)
            pct((double)ep[r].det_hit, (double)ep[r].det_n));
   }
   {
+    /* Post-hoc, reported only (not used for tuning or asserted): record 103
+     * holds 58,574 non-AF beats (N with 824 AB and 1369 SVTA labels) whose
+     * RR is as irregular as AF; see docs/clinical/af.md, "Gap". */
+    struct conf *c = &pooled[2];
+    printf("POOLED odd without record 103: Se %.2f Sp %.2f PPV %.2f "
+           "Acc %.2f\n", pct(c->tp, c->tp + c->fn),
+           pct(c->tn, c->tn + c->fp), pct(c->tp, c->tp + c->fp),
+           pct(c->tp + c->tn, c->tp + c->tn + c->fp + c->fn));
+  }
+  {
     struct conf *c = &pooled[0];
     double se = pct(c->tp, c->tp + c->fn), sp = pct(c->tn, c->tn + c->fp);
-    /* Targets Se >= 97 and Sp >= 98 are not reached: assert the achieved
-     * level minus 1 point (docs/clinical/af.md, "Gap to target"). */
+    double ese = pct((double)ep[0].ref_hit, (double)ep[0].ref_n);
+    double eppv = pct((double)ep[0].det_hit, (double)ep[0].det_n);
+    /* Target Sp >= 98 is not reached on the odd records: assert the
+     * achieved level minus 1 point (beats) or 5 points (episodes; a few
+     * hundred detected episodes), docs/clinical/af.md "Gap to target". */
     CHECK(se >= AF_ODD_SE_MIN, "odd Se %.2f < %.2f", se, AF_ODD_SE_MIN);
     CHECK(sp >= AF_ODD_SP_MIN, "odd Sp %.2f < %.2f", sp, AF_ODD_SP_MIN);
+    CHECK(ese >= AF_ODD_EPSE_MIN, "odd episode Se %.2f < %.2f", ese,
+          AF_ODD_EPSE_MIN);
+    CHECK(eppv >= AF_ODD_EPPPV_MIN, "odd episode PPV %.2f < %.2f", eppv,
+          AF_ODD_EPPPV_MIN);
+    /* tuning set: regression guard only (it is not a test result) */
+    c = &pooled[1];
+    se = pct(c->tp, c->tp + c->fn);
+    sp = pct(c->tn, c->tn + c->fp);
+    CHECK(se >= AF_EVEN_SE_MIN, "even Se %.2f < %.2f", se, AF_EVEN_SE_MIN);
+    CHECK(sp >= AF_EVEN_SP_MIN, "even Sp %.2f < %.2f", sp, AF_EVEN_SP_MIN);
   }
 }
 
@@ -317,8 +362,8 @@ static void test_nsr2db(const char *root)
     algo_af_burden(s.rr, det, s.n, &burden);
     printf("  %s beats %zu FP beats %zu Sp %.2f%% burden %.2f%%\n", recs[r],
            s.n, fp, pct((double)(s.n - fp), (double)s.n), burden);
-    /* no AF in nsr2db: require Sp >= 99% (achieved: see table) */
-    CHECK(pct((double)(s.n - fp), (double)s.n) >= 99.0, "nsr2db %s Sp",
+    /* no AF in nsr2db: require Sp >= 99.5% (achieved 100% on all three) */
+    CHECK(pct((double)(s.n - fp), (double)s.n) >= 99.5, "nsr2db %s Sp",
           recs[r]);
     free(det);
     series_free(&s);
@@ -484,10 +529,10 @@ static void test_cpsc(const char *root)
      * called AF (burden classes, not exact burden) */
     if (rb > 90)
       CHECK(db > 50, "subject %s AF missed (%.1f%%)", subj_name[r], db);
-    /* non-AF subjects: subject 35 has irregular non-AF rhythm that the
-     * RR-only detector partly calls AF (16.3% measured); floor 25% */
+    /* non-AF subjects (21, 35): 0% measured for both; subject 35 has an
+     * irregular non-AF rhythm (16.3% with the 1.0 detector); ceiling 5% */
     if (rb == 0)
-      CHECK(db < 25, "subject %s false AF (%.1f%%)", subj_name[r], db);
+      CHECK(db < 5, "subject %s false AF (%.1f%%)", subj_name[r], db);
   }
 }
 
