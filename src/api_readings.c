@@ -63,6 +63,7 @@ static int post_setup(struct vg_req *r)
   opts.now_ms = vg_now_ms();
   opts.future_ms = cfg->future_ms;
   opts.default_source = "api";
+  opts.only_patient = r->only_patient; /* device / patient tokens (http.c) */
   s->batch = ingest_batch_new(r->arena, &opts);
   s->parser = s->batch ? bulk_parser_new(fmt, 0, ingest_batch_item_cb, s->batch)
                        : NULL;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_auth.h"
 #include "config.h"
 #include "core_errors.h"
 #include "core_log.h"
@@ -142,6 +143,9 @@ int cli_serve(int argc, char **argv)
     if (rc)
       goto fail;
   }
+  rc = cli_auth_serve_start(&app); /* auditor, bootstrap token, demo users */
+  if (rc)
+    goto fail;
   rc = gateways_start(&cfg, store, writer, &mllp, &mqtt);
   if (rc)
     goto fail;
@@ -162,6 +166,7 @@ fail:
   http_stop(http, DRAIN_MS); /* in-flight requests finish, */
   mqtt_stop(mqtt);           /* gateway messages in flight commit, */
   mllp_stop(mllp);
+  cli_auth_serve_stop(&app); /* queued audit events go to the writer, */
   writer_stop(writer);       /* then queued writes commit */
   store_close(store);
   if (rc)

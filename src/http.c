@@ -16,7 +16,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <sodium.h>
+
 #include "api.h"
+#include "auth.h"
+#include "auth_audit.h"
 #include "config.h"
 #include "core_alloc.h"
 #include "core_arena.h"
@@ -31,7 +35,11 @@ struct vg_http {
   struct vg_app *app;
   atomic_int in_flight;
   int port;
+  int tls;
+  char *tls_cert, *tls_key; /* PEM, kept for the daemon's lifetime */
 };
+
+static int serving_tls;
 
 static const struct vg_route routes[] = {
 #define X(m, p, fn, chunk, scope) {m, p, fn, chunk, scope},
@@ -126,11 +134,33 @@ static const struct vg_route *route_find(const char *method, const char *path,
 /* ------------------------------------------------------------------ */
 /* Responses                                                           */
 
+/* Security headers on every response (API and dashboard). */
+static void add_security_headers(struct MHD_Response *resp)
+{
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+  MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+  MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+  MHD_add_response_header(resp, "Cross-Origin-Resource-Policy",
+                          "same-origin");
+  if (serving_tls)
+    MHD_add_response_header(resp, "Strict-Transport-Security",
+                            "max-age=31536000; includeSubDomains");
+}
+
 static void add_common_headers(struct MHD_Response *resp, struct vg_req *r)
 {
+  int i;
   MHD_add_response_header(resp, "X-Request-Id", r->request_id);
-  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  add_security_headers(resp);
   MHD_add_response_header(resp, "Cache-Control", "no-store");
+  MHD_add_response_header(resp, "Content-Security-Policy",
+                          "default-src 'none'; frame-ancestors 'none'");
+  for (i = 0; i < 2; i++)
+    if (r->set_cookie[i])
+      MHD_add_response_header(resp, "Set-Cookie", r->set_cookie[i]);
+  if (r->err == -VG_EUNAUTH)
+    MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"vigil\"");
 }
 
 static enum MHD_Result send_buf(struct vg_req *r, int status, const char *ctype)
@@ -247,17 +277,153 @@ static enum MHD_Result serve_static(struct vg_req *r)
   if (!resp)
     return MHD_NO;
   MHD_add_response_header(resp, "X-Request-Id", r->request_id);
-  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  add_security_headers(resp);
   MHD_add_response_header(resp, "Content-Type", mime_type(path));
   MHD_add_response_header(resp, "ETag", etag);
   MHD_add_response_header(resp, "Cache-Control", "no-cache");
   MHD_add_response_header(resp, "Content-Security-Policy",
                           "default-src 'self'; img-src 'self' data:; "
                           "frame-ancestors 'none'; base-uri 'none'");
-  MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
   ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
   MHD_destroy_response(resp);
   return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Authentication and authorisation: the one place (routes.def scope)   */
+
+/* The route's patient, for routes under /api/v1/patients/{id}. */
+static int route_patient_scoped(const struct vg_route *rt)
+{
+  return strncmp(rt->pattern, "/api/v1/patients/{id}", 21) == 0;
+}
+
+/* Credentials of the request: a bearer token, else the session cookie
+ * (whose writes need the CSRF header). 0 with *out set, 1 when there are
+ * none, or a negative error (recorded). */
+static int authenticate(struct vg_req *r, struct vg_principal *out)
+{
+  const char *authz = http_header(r, "Authorization");
+  const char *cookie = http_header(r, "Cookie");
+  const char *tok = NULL, *csrf;
+  size_t len = 0;
+  int rc, via_cookie = 0;
+  char want[VG_CSRF_LEN + 1];
+
+  if (authz) {
+    if (auth_parse_bearer(authz, &tok, &len))
+      return vg_fail(r, VG_EUNAUTH, "malformed Authorization header");
+  } else if (cookie &&
+             auth_parse_cookie(cookie, VG_SESSION_COOKIE, &tok, &len) == 0) {
+    via_cookie = 1;
+  } else {
+    return 1;
+  }
+  rc = auth_token_principal(r->app->store, tok, len, vg_now_ms(), out);
+  if (rc == -VG_EUNAUTH)
+    return vg_fail(r, VG_EUNAUTH, "invalid, expired or revoked token");
+  if (rc)
+    return vg_fail(r, rc, "cannot check credentials");
+  out->via_cookie = via_cookie;
+  if (via_cookie && strcmp(r->method, "GET") != 0 &&
+      strcmp(r->method, "HEAD") != 0) {
+    csrf = http_header(r, VG_CSRF_HEADER);
+    auth_csrf_for(tok, len, want);
+    if (!csrf || strlen(csrf) != VG_CSRF_LEN ||
+        sodium_memcmp(csrf, want, VG_CSRF_LEN) != 0)
+      return vg_fail(r, VG_EFORBIDDEN, "missing or wrong %s header",
+                     VG_CSRF_HEADER);
+  }
+  return 0;
+}
+
+/* Route scope, then the row-level patient rule. 0 to go on. */
+static int authorize(struct vg_req *r)
+{
+  const struct vg_route *rt = r->route;
+  struct vg_principal *p = arena_alloc(r->arena, sizeof *p);
+  int64_t pid;
+  int rc;
+  if (!p)
+    return vg_fail(r, VG_ENOMEM, "no memory");
+  rc = authenticate(r, p);
+  if (rc < 0)
+    return rc;
+  if (rc == 1) {
+    if (strcmp(rt->scope, "public") == 0)
+      return 0;
+    return vg_fail(r, VG_EUNAUTH, "credentials required");
+  }
+  r->principal = p;
+  if (!auth_scope_allows(p->scopes, rt->scope))
+    return vg_fail(r, VG_EFORBIDDEN, "scope '%s' required", rt->scope);
+  if (route_patient_scoped(rt)) {
+    /* Another patient's record: 404, as if it did not exist. */
+    if (api_parse_id(r->params[0], &pid) || !auth_patient_visible(p, pid))
+      return vg_fail(r, VG_ENOTFOUND, "no patient '%s'", r->params[0]);
+    r->audit_patient = pid;
+  } else if (strcmp(rt->pattern, "/api/v1/patients") == 0 &&
+             strcmp(rt->method, "GET") == 0 && !auth_sees_all_patients(p)) {
+    /* Lists are not filtered per row yet: only whole-population roles. */
+    return vg_fail(r, VG_EFORBIDDEN, "listing patients is not permitted");
+  }
+  if (!auth_sees_all_patients(p)) {
+    /* Writes of readings: only for the patients this principal sees. */
+    if (strcmp(p->role, "device") == 0)
+      r->only_patient =
+          p->device_patient_id > 0 ? p->device_patient_id : INT64_MAX;
+    else if (strcmp(p->role, "patient") == 0)
+      r->only_patient = p->patient_id > 0 ? p->patient_id : INT64_MAX;
+    else
+      r->only_patient = INT64_MAX; /* no patient exists with this id */
+  }
+  return 0;
+}
+
+/* One audit event for the finished request, when it concerns protected
+ * data or the handler named an action (login). */
+static void audit_request(struct vg_req *r)
+{
+  const struct vg_route *rt = r->route;
+  const union MHD_ConnectionInfo *ci;
+  const struct vg_principal *p = r->principal;
+  struct vg_audit e;
+  if (!r->app->audit || !rt)
+    return;
+  if (!r->audit_action && (strcmp(rt->scope, "public") == 0 ||
+                           strcmp(rt->scope, "metrics.read") == 0))
+    return;
+  memset(&e, 0, sizeof e);
+  e.ts_ms = vg_now_ms();
+  if (p) {
+    e.user_id = p->user_id;
+    snprintf(e.username, sizeof e.username, "%s", p->username);
+    snprintf(e.role, sizeof e.role, "%s", p->role);
+  } else if (r->audit_user) {
+    snprintf(e.username, sizeof e.username, "%s", r->audit_user);
+  }
+  snprintf(e.action, sizeof e.action, "%s",
+           r->audit_action ? r->audit_action
+           : strcmp(r->method, "GET") == 0 ? "read"
+           : strcmp(r->method, "POST") == 0 ? "write" : "other");
+  snprintf(e.resource, sizeof e.resource, "%s %s", r->method, rt->pattern);
+  e.patient_id = r->audit_patient;
+  if (!e.patient_id && r->location &&
+      strncmp(r->location, "/api/v1/patients/", 17) == 0)
+    api_parse_id(r->location + 17, &e.patient_id);
+  e.outcome = r->status;
+  ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (ci && ci->client_addr) {
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+      inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+                e.source, sizeof e.source);
+    else if (sa->sa_family == AF_INET6)
+      inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+                e.source, sizeof e.source);
+  }
+  snprintf(e.request_id, sizeof e.request_id, "%s", r->request_id);
+  audit_log(r->app->audit, &e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -364,7 +530,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
               path_known ? "method not allowed for" : "no route for", r->path);
       return send_error(r);
     }
-    if (req_start(r))
+    if (authorize(r) || req_start(r))
       return send_error(r);
     return MHD_YES;
   }
@@ -398,6 +564,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
   if (!r)
     return;
   ns = vg_mono_ns() - r->start_ns;
+  audit_request(r);
   metrics_observe(VG_H_REQUEST_SECONDS, ns);
   metrics_add(r->status >= 500 ? VG_M_REQUESTS_5XX
               : r->status >= 400 ? VG_M_REQUESTS_4XX
@@ -422,6 +589,36 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 
 /* ------------------------------------------------------------------ */
 /* Server                                                              */
+
+static int is_loopback(const char *bind)
+{
+  return strncmp(bind, "127.", 4) == 0 || strcmp(bind, "::1") == 0;
+}
+
+/* A whole PEM file, NUL-terminated, or NULL (logged). Caller vg_free()s. */
+static char *read_pem(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  char *data = NULL;
+  long len;
+  if (!f)
+    goto fail;
+  if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) <= 0 || len > (1 << 20))
+    goto fail;
+  rewind(f);
+  data = vg_malloc((size_t)len + 1);
+  if (fread(data, 1, (size_t)len, f) != (size_t)len)
+    goto fail;
+  data[len] = '\0';
+  fclose(f);
+  return data;
+fail:
+  vg_error("http.tls", "error=\"cannot read\" path=%s errno=%d", path, errno);
+  vg_free(data);
+  if (f)
+    fclose(f);
+  return NULL;
+}
 
 int http_start(struct vg_app *app, struct vg_http **out)
 {
@@ -456,10 +653,39 @@ int http_start(struct vg_app *app, struct vg_http **out)
     /* Handlers block on group commit, so more threads than cores. */
     threads = (unsigned)(n > 0 ? n : 2) * 8;
   }
+  if (!!cfg->tls_cert[0] != !!cfg->tls_key[0]) {
+    vg_error("http.start", "error=\"--tls-cert and --tls-key go together\"");
+    return -VG_EINVAL;
+  }
+  /* With authentication on, credentials must not cross a network in
+   * clear text: plain HTTP only on loopback unless explicitly allowed. */
+  if (!cfg->tls_cert[0] && !is_loopback(cfg->bind) && !cfg->insecure_http) {
+    vg_error("http.start", "error=\"refusing plain HTTP on a non-loopback "
+             "address; give --tls-cert/--tls-key or --insecure-http\" "
+             "bind=%s", cfg->bind);
+    return -VG_EINVAL;
+  }
   h = vg_calloc(1, sizeof *h);
   if (!h)
     return -VG_ENOMEM;
   h->app = app;
+  if (cfg->tls_cert[0]) {
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+      vg_error("http.start", "error=\"libmicrohttpd built without TLS\"");
+      vg_free(h);
+      return -VG_EINVAL;
+    }
+    h->tls_cert = read_pem(cfg->tls_cert);
+    h->tls_key = read_pem(cfg->tls_key);
+    if (!h->tls_cert || !h->tls_key) {
+      vg_free(h->tls_cert);
+      vg_free(h->tls_key);
+      vg_free(h);
+      return -VG_EIO;
+    }
+    h->tls = 1;
+    flags |= MHD_USE_TLS;
+  }
   request_prefix = (unsigned)(vg_now_ms() ^ ((int64_t)getpid() << 16));
   h->daemon = MHD_start_daemon(
       flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
@@ -470,13 +696,19 @@ int http_start(struct vg_app *app, struct vg_http **out)
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
       MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+      /* Unused without MHD_USE_TLS; NULL ends the list early there. */
+      h->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert,
+      MHD_OPTION_HTTPS_MEM_KEY, h->tls_key,
       MHD_OPTION_END);
   if (!h->daemon) {
     vg_error("http.start", "error=\"cannot listen\" bind=%s port=%lld errno=%d",
              cfg->bind, (long long)cfg->port, errno);
+    vg_free(h->tls_cert);
+    vg_free(h->tls_key);
     vg_free(h);
     return -VG_EIO;
   }
+  serving_tls = h->tls;
   info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
   h->port = info ? info->port : (int)cfg->port;
   *out = h;
@@ -499,5 +731,9 @@ void http_stop(struct vg_http *h, int drain_ms)
     nanosleep(&ts, NULL);
   }
   MHD_stop_daemon(h->daemon);
+  if (h->tls_key)
+    sodium_memzero(h->tls_key, strlen(h->tls_key));
+  vg_free(h->tls_cert);
+  vg_free(h->tls_key);
   vg_free(h);
 }

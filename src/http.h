@@ -14,12 +14,15 @@ struct vg_config;
 struct vg_store;
 struct vg_writer;
 struct vg_http;
+struct vg_auditor;
+struct vg_principal;
 
 /* What handlers may reach. Borrowed by the server; outlives every request. */
 struct vg_app {
   const struct vg_config *cfg;
   struct vg_store *store;
   struct vg_writer *writer;
+  struct vg_auditor *audit;   /* NULL: nothing is audited (tests) */
 };
 
 #define VG_MAX_PATH_PARAMS 4
@@ -49,6 +52,17 @@ struct vg_req {
   void *inflate;              /* private: gzip decoder when Content-Encoding */
   struct vg_buf in;           /* private: buffered body */
   int body_done;              /* private */
+  /* Authentication (http.c fills these before the handler runs). */
+  const struct vg_principal *principal; /* public: NULL on public routes
+                                         * called without credentials */
+  int64_t only_patient;       /* public: >0 readings may only be for this
+                               * patient (INT64_MAX: for none); 0: any */
+  const char *set_cookie[2];  /* handler may set (arena strings) */
+  /* Audit: http.c records one event per audited request when it ends;
+   * handlers may refine it. */
+  const char *audit_action;   /* handler may set, e.g. "login_failed" */
+  const char *audit_user;     /* handler may set: username tried */
+  int64_t audit_patient;      /* handler may set: patient touched */
 };
 
 /* Handlers return 0 after filling r->out, or the value of vg_fail(). */

@@ -43,9 +43,10 @@ export async function startServer({ dir, args = [], env = {} } = {}) {
   dir = dir || mkdtempSync(join(tmpdir(), 'vigil-api-'));
   const { db, args: storeArgv } = storeArgs(dir);
   const portFile = join(dir, 'port');
+  const tokenFile = join(dir, 'admin_token');
   rmSync(portFile, { force: true });
   const proc = spawn(BIN, ['serve', ...storeArgv, '--port', '0', '--port-file', portFile,
-    '--bind', '127.0.0.1', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    '--bind', '127.0.0.1', '--bootstrap-admin-token-file', tokenFile, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   proc.stderr.on('data', (d) => { log += d; });
   const exited = new Promise((res) => proc.on('exit', (code, sig) => res({ code, sig })));
@@ -59,17 +60,30 @@ export async function startServer({ dir, args = [], env = {} } = {}) {
   }
   const port = Number(readFileSync(portFile, 'utf8').trim());
   const url = `http://127.0.0.1:${port}`;
+  // Requests to this server carry the bootstrap admin token unless the
+  // caller passes its own Authorization (or authorization: null for none).
+  const token = readFileSync(tokenFile, 'utf8').trim();
+  adminTokens.set(url, token);
   return {
-    url, port, dir, db, proc, exited,
+    url, port, dir, db, proc, exited, token,
     log: () => log,
     async stop(signal = 'SIGTERM') { proc.kill(signal); return exited; },
     async kill9() { proc.kill('SIGKILL'); return exited; },
   };
 }
 
+// Admin token per server origin (set by startServer).
+const adminTokens = new Map();
+export function adminToken(url) { return adminTokens.get(new URL(url).origin); }
+
 // fetch wrapper: returns {status, headers, body (parsed JSON when possible), text}.
+// Sends the server's admin token unless headers has an authorization key
+// (null or '' = send no credentials).
 export async function req(url, method = 'GET', body, headers = {}) {
-  const init = { method, headers: { ...headers } };
+  const init = { method, headers: {} };
+  const auth = Object.keys(headers).find((k) => k.toLowerCase() === 'authorization');
+  if (auth === undefined && adminToken(url)) init.headers.authorization = `Bearer ${adminToken(url)}`;
+  for (const [k, v] of Object.entries(headers)) if (v !== null && v !== '') init.headers[k] = v;
   if (body !== undefined) {
     if (typeof body === 'string' || body instanceof Uint8Array || Buffer.isBuffer(body)) init.body = body;
     else { init.body = JSON.stringify(body); init.headers['content-type'] ??= 'application/json'; }
@@ -88,6 +102,9 @@ export function rawRequest(port, head, chunks, { delayMs = 0, endEarly = false }
     const sock = new net.Socket();
     let data = '';
     sock.connect(port, '127.0.0.1', async () => {
+      const tok = adminTokens.get(`http://127.0.0.1:${port}`);
+      if (tok && !/^authorization:/im.test(head))
+        head = head.replace('\r\n', `\r\nAuthorization: Bearer ${tok}\r\n`);
       sock.write(head);
       for (const c of chunks) { if (delayMs) await sleep(delayMs); sock.write(c); }
       if (endEarly) sock.destroy();

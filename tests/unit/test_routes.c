@@ -11,7 +11,8 @@
 
 static const char *const scopes[] = {
     "public", "metrics.read", "patient.read", "patient.write", "device.read",
-    "device.write", "reading.read", "reading.write", "analyze.run"};
+    "device.write", "reading.read", "reading.write", "analyze.run",
+    "self", "audit.read"};
 
 static int known_scope(const char *s)
 {
