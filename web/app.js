@@ -1,14 +1,48 @@
-// app.js - the dashboard shell: language and glucose-unit switches, hash
-// routes (#/patients, #/patients/{id}; only ids ever go in the URL).
+// app.js - the dashboard shell: session (sign-in when the server has
+// authentication), language and glucose-unit switches, hash routes
+// (#/login, #/patients, #/patients/{id}; only ids ever go in the URL) and
+// the role's home page.
 import { initI18n, setLang, setGlucoseUnit, getLang, getGlucoseUnit, onChange, t } from './lib/i18n.js';
-import { h, empty } from './lib/dom.js';
+import { api } from './lib/api.js';
+import { h, empty, failure } from './lib/dom.js';
 import { destroyCharts } from './lib/charts.js';
 import { renderPatients } from './views/patients.js';
 import { renderPatient, leavePatient } from './views/patient.js';
+import { renderLogin } from './views/login.js';
 
 const main = document.getElementById('main');
+// auth: 'none' when the server has no /api/v1/me (no authentication),
+// 'session' otherwise; user is the signed-in principal or null.
+const session = { auth: 'unknown', user: null, expired: false };
+
+async function loadSession() {
+  try {
+    session.user = await api('/api/v1/me');
+    session.auth = 'session';
+  } catch (e) {
+    if (e.status === 404) session.auth = 'none';
+    else if (e.status === 401) { session.auth = 'session'; session.user = null; } else throw e;
+  }
+}
+
+const home = () => (session.user && session.user.role === 'patient' && session.user.patient_id
+  ? `#/patients/${session.user.patient_id}` : '#/patients');
+
 const routes = [
-  [/^#\/patients\/?$/, () => renderPatients(main)],
+  [/^#\/login$/, () => renderLogin(main, {
+    expired: session.expired,
+    onDone: (user) => {
+      session.user = user;
+      session.expired = false;
+      const next = sessionStorage.getItem('vigil.next');
+      sessionStorage.removeItem('vigil.next');
+      location.hash = next && next !== '#/login' ? next : home();
+    },
+  })],
+  [/^#\/patients\/?$/, () => {
+    if (session.user && session.user.role === 'patient') { location.replace(home()); return null; }
+    return renderPatients(main);
+  }],
   [/^#\/patients\/(\d+)$/, (m) => renderPatient(main, m[1], render)],
 ];
 
@@ -17,27 +51,54 @@ function chrome() {
   document.getElementById('lang-label').textContent = t('pref.lang');
   document.getElementById('unit-label').textContent = t('pref.unit');
   document.querySelector('.skip').textContent = t('app.skip');
+  document.querySelector('.brand').setAttribute('href', home());
   document.getElementById('lang').value = getLang();
   document.getElementById('glucose-unit').value = getGlucoseUnit();
   const nav = document.getElementById('nav');
+  const signedOut = session.auth === 'session' && !session.user;
   const here = location.hash.startsWith('#/patients');
-  nav.replaceChildren(h('a', { href: '#/patients', 'aria-current': here ? 'page' : null }, t('nav.patients')));
+  const isPatient = session.user && session.user.role === 'patient';
+  nav.replaceChildren(signedOut || isPatient ? ''
+    : h('a', { href: '#/patients', 'aria-current': here ? 'page' : null }, t('nav.patients')));
+  document.body.dataset.role = session.user ? session.user.role : '';
+  const who = document.getElementById('user');
+  if (!session.user) { who.replaceChildren(); return; }
+  const u = session.user;
+  who.replaceChildren(
+    h('span', { class: 'who', id: 'user-name', title: t('auth.user', { user: u.username, role: t(`role.${u.role}`) }) },
+      u.username, h('span', { class: 'role' }, t(`role.${u.role}`))),
+    h('button', { type: 'button', class: 'btn ghost', id: 'logout', onclick: logout }, t('auth.logout')));
+}
+
+async function logout() {
+  try { await api('/api/v1/auth/logout', { method: 'POST', body: {} }); } catch { /* signed out anyway */ }
+  session.user = null;
+  location.hash = '#/login';
 }
 
 let lastHash = null;
 async function render() {
   destroyCharts();
   leavePatient();
+  let hash = location.hash || home();
+  if (!location.hash) history.replaceState(null, '', hash);
+  if (session.auth === 'session' && !session.user && hash !== '#/login') {
+    sessionStorage.setItem('vigil.next', hash);
+    history.replaceState(null, '', '#/login');
+    hash = '#/login';
+  }
+  if (hash === '#/login' && (session.auth === 'none' || session.user)) {
+    hash = home();
+    history.replaceState(null, '', hash);
+  }
   chrome();
-  const hash = location.hash || '#/patients';
-  if (!location.hash) history.replaceState(null, '', '#/patients');
   document.title = t('app.title');
   for (const [re, view] of routes) {
     const m = re.exec(hash);
     if (m) {
       const moved = hash !== lastHash;
       lastHash = hash;
-      if (moved) { main.focus({ preventScroll: true }); window.scrollTo(0, 0); }
+      if (moved && hash !== '#/login') { main.focus({ preventScroll: true }); window.scrollTo(0, 0); }
       await view(m);
       return;
     }
@@ -49,6 +110,19 @@ async function start() {
   await initI18n();
   document.getElementById('lang').addEventListener('change', (e) => setLang(e.target.value));
   document.getElementById('glucose-unit').addEventListener('change', (e) => setGlucoseUnit(e.target.value));
+  window.addEventListener('vigil:unauthorized', () => {
+    if (session.auth !== 'session' || !session.user) return;
+    session.user = null;
+    session.expired = true;
+    render();
+  });
+  try {
+    await loadSession();
+  } catch (e) {
+    chrome();
+    main.replaceChildren(h('section', { class: 'view' }, failure(e, () => location.reload())));
+    return;
+  }
   onChange(render);
   window.addEventListener('hashchange', render);
   await render();

@@ -43,6 +43,18 @@ async function findPatient(url, code, not) {
   throw new Error(`no demo patient with ${code}`);
 }
 
+// Signs the page's context in as the demo user of ROLE through the API
+// (the login view has its own test). False when the server has no
+// authentication (no /api/v1/me).
+async function signIn(page, url, role = 'doctor') {
+  const me = await fetch(`${url}/api/v1/me`);
+  if (me.status === 404) return false;
+  const r = await page.context().request.post(`${url}/api/v1/auth/login`,
+    { data: { username: `demo.${role}`, password: `Vigil-demo-${role}-1` } });
+  assert.equal(r.status(), 200, await r.text());
+  return true;
+}
+
 const rows = (page) => page.$$eval('#patients tbody tr', (trs) => trs.map((tr) => ({
   name: tr.querySelector('th').textContent, id: tr.children[1].textContent, sex: tr.children[2].textContent,
 })));
@@ -94,6 +106,7 @@ test('patient list: demo patients, keyset load more, search, filter, keyboard', 
   try {
     const api = (await req(`${s.url}/api/v1/patients?limit=100`)).body.patients;
     assert.equal(api.length, 40);
+    await signIn(page, s.url);
     const t0 = Date.now();
     await page.goto(`${s.url}/`);
     await page.waitForSelector('#patients tbody tr');
@@ -145,6 +158,7 @@ test('patient page: BP with weekly means, vitals and labs from the readings', as
   try {
     const pid = await findPatient(s.url, 'sbp', 'cgm');
     const p = (await req(`${s.url}/api/v1/patients/${pid}`)).body;
+    await signIn(page, s.url);
     const t0 = Date.now();
     await page.goto(`${s.url}/#/patients/${pid}`);
     await page.waitForSelector('.patient-view[data-state=ready]');
@@ -204,6 +218,7 @@ test('glucose: AGP with bands, TIR and metrics for a CGM patient; mg/dL and mmol
   const page = await newPage(browser);
   try {
     const pid = await findPatient(s.url, 'cgm');
+    await signIn(page, s.url);
     await page.goto(`${s.url}/#/patients/${pid}`);
     await page.waitForSelector('.patient-view[data-state=ready]');
     assert.ok(await page.$('#agp canvas'), 'AGP drawn');
@@ -244,6 +259,7 @@ test('language: switch to zh-CN, locale dates and mmol/L, kept on reload; zh bro
   const s = await demoServer();
   const page = await newPage(browser);
   try {
+    await signIn(page, s.url);
     await page.goto(`${s.url}/`);
     await page.waitForSelector('#patients tbody tr');
     assert.equal(await page.textContent('#patients-h'), en['patients.title']);
@@ -270,6 +286,7 @@ test('language: switch to zh-CN, locale dates and mmol/L, kept on reload; zh bro
     noErrors(page);
 
     const zhPage = await newPage(browser, { locale: 'zh-CN' });
+    await signIn(zhPage, s.url);
     await zhPage.goto(`${s.url}/`);
     await zhPage.waitForSelector('#patients tbody tr');
     assert.equal(await zhPage.textContent('#patients-h'), zh['patients.title']);
@@ -283,6 +300,7 @@ test('empty, not-found and error states', async () => {
   const page = await newPage(browser);
   try {
     const pid = await createPatient(s.url, { name: 'Empty Record', identifier: 'EMPTY-1', sex: 'female', birth_date: '1960-02-03' });
+    await signIn(page, s.url);
     await page.goto(`${s.url}/#/patients/${pid}`);
     await page.waitForSelector('.patient-view[data-state=ready]');
     for (const id of ['bp', 'glucose', 'hr', 'spo2', 'weight', 'labs'])
@@ -309,5 +327,57 @@ test('empty, not-found and error states', async () => {
     await page.click('#hr [role=alert] button');
     await page.waitForSelector('#hr[data-state=ready] canvas');
     noErrors(page, (e) => /status of (503|404)/.test(e)); // the two provoked above
+  } finally { await page.context().close(); await s.stop(); }
+});
+
+test('sign in: login view, wrong password, role home, patient sees only their own page, sign out', async (t) => {
+  const s = await demoServer();
+  const page = await newPage(browser);
+  try {
+    if ((await fetch(`${s.url}/api/v1/me`)).status === 404) {
+      t.skip('server has no authentication (/api/v1/me is 404)');
+      return;
+    }
+    await page.goto(`${s.url}/#/patients/3`);
+    await page.waitForSelector('#login-user');
+    assert.equal(new URL(page.url()).hash, '#/login');
+    assert.equal(await page.textContent('#login-h'), en['login.title']);
+    await shot(page, 'login-desktop');
+    await page.fill('#login-user', 'demo.doctor');
+    await page.fill('#login-pass', 'not the password');
+    await page.click('#login-submit');
+    await page.waitForFunction(() => document.getElementById('login-msg').textContent.length > 0);
+    assert.equal(await page.textContent('#login-msg'), en['login.failed']);
+    await page.fill('#login-pass', 'Vigil-demo-doctor-1');
+    await page.press('#login-pass', 'Enter');
+    // Back to the page asked for before signing in.
+    await page.waitForSelector('.patient-view[data-state=ready]');
+    assert.equal(new URL(page.url()).hash, '#/patients/3');
+    assert.match(await page.textContent('#user-name'), /demo\.doctor/);
+    const cookies = await page.context().cookies();
+    assert.ok(cookies.find((c) => c.name === 'vigil_session' && c.httpOnly), 'HttpOnly session cookie');
+    await page.click('#logout');
+    await page.waitForSelector('#login-user');
+    assert.equal((await fetch(`${s.url}/api/v1/me`, { headers: { cookie: cookies.map((c) => `${c.name}=${c.value}`).join('; ') } })).status, 401, 'session revoked');
+
+    // A patient lands on their own page and cannot open another's.
+    await page.fill('#login-user', 'demo.patient');
+    await page.fill('#login-pass', 'Vigil-demo-patient-1');
+    await page.click('#login-submit');
+    await page.waitForSelector('.patient-view[data-state=ready]');
+    const me = await page.evaluate(() => fetch('/api/v1/me').then((r) => r.json()));
+    assert.equal(new URL(page.url()).hash, `#/patients/${me.patient_id}`);
+    assert.equal(await page.$('#nav a'), null, 'no patient list for a patient');
+    const other = me.patient_id === 2 ? 3 : 2;
+    await page.goto(`${s.url}/#/patients/${other}`);
+    await page.waitForSelector('.view .state');
+    assert.equal(await page.$('#patient-name'), null);
+    assert.match(await page.textContent('.view .state'), /do not have access|There is no patient/);
+    await page.goto(`${s.url}/#/patients`);
+    await page.waitForSelector('.patient-view[data-state=ready]');
+    assert.equal(new URL(page.url()).hash, `#/patients/${me.patient_id}`);
+    await page.setViewportSize(PHONE);
+    await shot(page, 'patient-self-phone');
+    noErrors(page, (e) => /status of (401|403|404)/.test(e)); // provoked above
   } finally { await page.context().close(); await s.stop(); }
 });

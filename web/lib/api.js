@@ -8,8 +8,19 @@ export class ApiError extends Error {
   }
 }
 
+export function csrfToken() {
+  const m = /(?:^|;\s*)vigil_csrf=([^;]+)/.exec(document.cookie);
+  return m ? decodeURIComponent(m[1]) : '';
+}
+
 export async function api(path, { method = 'GET', body, headers = {}, signal } = {}) {
   const init = { method, headers: { accept: 'application/json', ...headers }, credentials: 'same-origin', signal };
+  // Session cookie writes need the double-submit CSRF header; the token is
+  // the vigil_csrf cookie (readable by design) set at login.
+  if (method !== 'GET') {
+    const csrf = csrfToken();
+    if (csrf) init.headers['x-csrf-token'] = csrf;
+  }
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     if (!init.headers['content-type']) init.headers['content-type'] = 'application/json';

@@ -104,7 +104,10 @@ const TIR = [
 
 function tirBlock(tir) {
   const d = glucoseDigits();
-  const g = (v) => fmtNum(glucose(v), d);
+  // mmol/L bounds as the international TIR consensus writes them
+  // (Battelino et al., Diabetes Care 2019;42:1593), not rounded mg/dL.
+  const MMOL = { 54: 3.0, 69: 3.8, 70: 3.9, 180: 10.0, 181: 10.1, 250: 13.9 };
+  const g = (v) => fmtNum(getGlucoseUnit() === 'mmol/L' ? MMOL[v] : v, d);
   const bounds = ([, , , lo, hi]) => (lo === null ? `< ${g(hi)}` : hi === null ? `> ${g(lo)}` : `${g(lo)}–${g(hi)}`);
   const parts = TIR.map((r) => ({ r, pct: tir[r[0]] || 0 }));
   const aria = parts.map(({ r, pct }) => `${t(r[1])} ${bounds(r)}: ${fmtNum(pct, 1)} %`).join('; ');
@@ -236,6 +239,7 @@ function rangeSwitch(onPick) {
 
 export async function renderPatient(main, id, rerender) {
   leavePatient();
+  performance.mark('vigil:patient-start');
   ctl = new AbortController();
   const sig = ctl.signal;
   main.replaceChildren(h('section', { class: 'view' }, loading()));
@@ -244,7 +248,8 @@ export async function renderPatient(main, id, rerender) {
     p = await api(`/api/v1/patients/${encodeURIComponent(id)}`, { signal: sig });
   } catch (e) {
     if (e.name === 'AbortError') return;
-    const msg = e.status === 404 ? t('patient.not_found', { id }) : null;
+    const msg = e.status === 404 ? t('patient.not_found', { id })
+      : e.status === 403 ? t('patient.forbidden') : null;
     main.replaceChildren(h('section', { class: 'view' },
       h('a', { class: 'back', href: '#/patients' }, `← ${t('patient.back')}`),
       msg ? empty(msg) : failure(e, () => renderPatient(main, id, rerender))));
@@ -264,5 +269,8 @@ export async function renderPatient(main, id, rerender) {
   main.replaceChildren(h('article', { class: 'view patient-view', 'aria-labelledby': 'patient-name', 'data-patient': String(p.id) },
     header(p), rangeSwitch(rerender), h('div', { class: 'grid' }, ...sections)));
   await Promise.all(sections.map((s) => s.run()));
-  if (!sig.aborted) main.querySelector('.patient-view').dataset.state = 'ready';
+  if (sig.aborted) return;
+  main.querySelector('.patient-view').dataset.state = 'ready';
+  // Read by bench/bench_web.mjs: time from route to every section drawn.
+  performance.measure('vigil:patient', 'vigil:patient-start');
 }
