@@ -224,12 +224,16 @@ static void piece(const char *s, size_t len, char sep, int n,
 static void field(const struct vg_hl7 *m, size_t seg, int f, const char **out,
                   size_t *out_len)
 {
-  const struct vg_hl7_seg *s = &m->seg[seg];
-  int is_msh = !memcmp(s->p, "MSH", 3);
-  *out = s->p + s->len;
+  const struct vg_hl7_seg *s;
+  /* MSH numbering only for the header (hl7_parse checked its length); a
+   * later segment named MSH is split like any other */
+  int is_msh = seg == 0;
+  *out = "";
   *out_len = 0;
   if (f < 1 || seg >= m->n_seg)
     return;
+  s = &m->seg[seg];
+  *out = s->p + s->len;
   if (is_msh && f == 1) {
     *out = s->p + 3;
     *out_len = 1;
@@ -249,7 +253,7 @@ void hl7_raw(const struct vg_hl7 *m, size_t seg, int f, int rep, int c,
   const char *p;
   size_t n;
   field(m, seg, f, &p, &n);
-  if (seg < m->n_seg && f <= 2 && !memcmp(m->seg[seg].p, "MSH", 3)) {
+  if (seg == 0 && m->n_seg > 0 && f <= 2) {
     *out = p;
     *out_len = rep == 0 && c <= 1 && s <= 1 ? n : 0;
     return;
@@ -293,7 +297,7 @@ int hl7_get(const struct vg_hl7 *m, size_t seg, int f, int rep, int c,
   const char *p;
   size_t n, o = 0;
   hl7_raw(m, seg, f, rep, c, s, &p, &n);
-  if (seg < m->n_seg && f <= 2 && !memcmp(m->seg[seg].p, "MSH", 3)) {
+  if (seg == 0 && m->n_seg > 0 && f <= 2) {
     if (n >= buf_len)
       return -VG_ETOOBIG;
     memcpy(buf, p, n);
@@ -329,6 +333,12 @@ int hl7_get(const struct vg_hl7 *m, size_t seg, int f, int rep, int c,
             }
             out[k++] = (char)(hi * 16 + lo);
           }
+          /* decoded bytes must keep the text valid in the charset */
+          if (!utf8_valid((const unsigned char *)out, k))
+            k = 0;
+          for (size_t h = 0; h < k && !m->utf8; h++)
+            if ((unsigned char)out[h] >= 0x80)
+              k = 0;
         }
         /* other escapes (\H\ \N\ \.br\ \Cxxyy\ ...) are formatting: dropped */
         i += el + 1;

@@ -264,6 +264,7 @@ static void *conn_main(void *arg)
   }
   mllp_framer_free(f);
   buf_free(&io.ack);
+  shutdown(c->fd, SHUT_RDWR); /* the peer sees the end now */
   c->done = 1; /* fd closed by reap() after the join, so stop can shut it */
   return NULL;
 }
