@@ -2,6 +2,7 @@
 #include "spo2.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #define SPO2_T_LIMIT ((int64_t)1 << 53)
@@ -16,8 +17,12 @@ struct spo2_set {
 size_t algo_spo2_scratch_size(const struct algo_spo2_cfg *cfg, size_t n)
 {
   (void)cfg;
-  (void)n;
-  return 0;
+  if (n == 0)
+    return 0;
+  if (n > SIZE_MAX / sizeof(size_t) - 1)
+    return SIZE_MAX; /* no buffer is that large: ALGO_ESCRATCH */
+  /* Baseline deque of n indices, plus alignment slack. */
+  return (n + 1) * sizeof(size_t);
 }
 
 static int ok_sample(const double *v, const unsigned char *fl, size_t i)
@@ -40,53 +45,66 @@ static int64_t credit(const struct spo2_set *s, const int64_t *t, size_t n,
   return d > s->gap ? s->gap : d;
 }
 
-/* Max valid SpO2 in [t_i - base, t_i); -1 if none. *lo is a moving start. */
-static double baseline(const struct spo2_set *s, const int64_t *t,
-                       const double *v, const unsigned char *fl, size_t i,
-                       size_t *lo)
+/* Run state of one desaturation level. */
+struct spo2_run {
+  double d;       /* drop in percentage points */
+  size_t count;   /* events counted */
+  int in_run, have_prev;
+  int64_t run_start, prev_end;
+};
+
+/* Feeds sample I (DESAT at this level, BRK, credit C) to run state R. */
+static void run_step(const struct spo2_set *s, struct spo2_run *r,
+                     int64_t t_i, int desat, int brk, int64_t c)
 {
-  double m = -1;
-  size_t j;
-  while (*lo < i && t[*lo] < t[i] - s->base)
-    (*lo)++;
-  for (j = *lo; j < i; j++)
-    if (ok_sample(v, fl, j) && v[j] > m)
-      m = v[j];
-  return m;
+  if (desat && !r->in_run) {
+    r->in_run = 1;
+    r->run_start = t_i;
+  }
+  if (r->in_run && (!desat || brk)) {
+    int64_t end = desat ? t_i + c : t_i;
+    if (end - r->run_start >= s->min_ev) {
+      if (!(r->have_prev && r->run_start - r->prev_end < s->merge))
+        r->count++;
+      r->have_prev = 1;
+      r->prev_end = end;
+    }
+    r->in_run = 0;
+  }
 }
 
-/* Counts events for drop D (percentage points). */
-static size_t count_events(const struct spo2_set *s, const int64_t *t,
-                           const double *v, const unsigned char *fl, size_t n,
-                           double d)
+/* Counts 3 % and 4 % events in one pass. The baseline of valid sample i
+ * is the max valid SpO2 over [t_i - base, t_i) (-1 if none), kept in a
+ * monotone deque of indices Q (values strictly decreasing front to back):
+ * each index is pushed and popped at most once, so the pass is O(n)
+ * whatever the window length, and the max is exact (same value as a scan
+ * of the window). Q has room for n indices. */
+static void count_events(const struct spo2_set *s, const int64_t *t,
+                         const double *v, const unsigned char *fl, size_t n,
+                         size_t *q, struct spo2_run *r3, struct spo2_run *r4)
 {
-  size_t i, lo = 0, count = 0;
-  int in_run = 0, have_prev = 0;
-  int64_t run_start = 0, prev_end = 0;
+  size_t i, head = 0, tail = 0;
   for (i = 0; i < n; i++) {
-    int brk = 1, desat = 0;
+    int brk = 1, desat3 = 0, desat4 = 0, ok = ok_sample(v, fl, i);
     int64_t c = 0;
-    if (ok_sample(v, fl, i)) {
-      double b = baseline(s, t, v, fl, i, &lo);
+    if (ok) {
+      double b = -1;
+      while (head < tail && t[q[head]] < t[i] - s->base)
+        head++;
+      if (head < tail)
+        b = v[q[head]];
       c = credit(s, t, n, i, &brk);
-      desat = b >= 0 && b - v[i] >= d;
+      desat3 = b >= 0 && b - v[i] >= r3->d;
+      desat4 = b >= 0 && b - v[i] >= r4->d;
+      /* Sample i enters the window of later samples; smaller or equal
+       * values before it can never be the max again. */
+      while (head < tail && v[q[tail - 1]] <= v[i])
+        tail--;
+      q[tail++] = i;
     }
-    if (desat && !in_run) {
-      in_run = 1;
-      run_start = t[i];
-    }
-    if (in_run && (!desat || brk)) {
-      int64_t end = desat ? t[i] + c : t[i];
-      if (end - run_start >= s->min_ev) {
-        if (!(have_prev && run_start - prev_end < s->merge))
-          count++;
-        have_prev = 1;
-        prev_end = end;
-      }
-      in_run = 0;
-    }
+    run_step(s, r3, t[i], desat3, brk, c);
+    run_step(s, r4, t[i], desat4, brk, c);
   }
-  return count;
 }
 
 int algo_spo2_run(const struct algo_spo2_cfg *cfg, void *scratch,
@@ -98,9 +116,9 @@ int algo_spo2_run(const struct algo_spo2_cfg *cfg, void *scratch,
   struct spo2_set s;
   int64_t below90 = 0;
   double sum = 0;
+  struct spo2_run r3, r4;
+  uintptr_t qp;
   size_t i;
-  (void)scratch;
-  (void)scratch_len;
   if (!out)
     return ALGO_EINVAL;
   memset(out, 0, sizeof *out);
@@ -118,6 +136,8 @@ int algo_spo2_run(const struct algo_spo2_cfg *cfg, void *scratch,
   s.min_valid = cfg->min_valid_ms ? cfg->min_valid_ms : 4 * 3600000;
   if (n > 0 && (!t_ms || !spo2))
     return ALGO_EINVAL;
+  if (n > 0 && (!scratch || scratch_len < algo_spo2_scratch_size(cfg, n)))
+    return ALGO_ESCRATCH;
   for (i = 0; i < n; i++) {
     if (!isfinite(spo2[i]) || t_ms[i] > SPO2_T_LIMIT ||
         t_ms[i] < -SPO2_T_LIMIT)
@@ -146,8 +166,15 @@ int algo_spo2_run(const struct algo_spo2_cfg *cfg, void *scratch,
   if (out->n_valid == 0)
     return ALGO_OK;
   out->mean_spo2 = sum / (double)out->n_valid;
-  out->n_desat3 = count_events(&s, t_ms, spo2, flags, n, 3.0);
-  out->n_desat4 = count_events(&s, t_ms, spo2, flags, n, 4.0);
+  memset(&r3, 0, sizeof r3);
+  memset(&r4, 0, sizeof r4);
+  r3.d = 3.0; /* AASM 3 % */
+  r4.d = 4.0; /* AASM 4 % */
+  qp = (uintptr_t)scratch;
+  qp = (qp + sizeof(size_t) - 1) & ~(uintptr_t)(sizeof(size_t) - 1);
+  count_events(&s, t_ms, spo2, flags, n, (size_t *)qp, &r3, &r4);
+  out->n_desat3 = r3.count;
+  out->n_desat4 = r4.count;
   if (out->valid_ms > 0) {
     double h = (double)out->valid_ms / 3600000.0;
     out->t90_pct = 100.0 * (double)below90 / (double)out->valid_ms;

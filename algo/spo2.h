@@ -30,8 +30,9 @@ struct algo_spo2_result {
   double mean_spo2, min_spo2;
 };
 
-/* Bytes of scratch for N samples (currently 0; kept for the algo/
- * convention so the layout may change). Pure; thread-safe. */
+/* Bytes of scratch algo_spo2_run needs for N samples: about 8 N (the
+ * O(n) sliding-window baseline), 0 for N == 0, SIZE_MAX when no buffer
+ * could hold it. Any alignment. Pure; thread-safe. */
 size_t algo_spo2_scratch_size(const struct algo_spo2_cfg *cfg, size_t n);
 
 /* Analyses N samples (T_MS strictly increasing, |t| <= 2^53; SPO2 finite;
@@ -41,9 +42,12 @@ size_t algo_spo2_scratch_size(const struct algo_spo2_cfg *cfg, size_t n);
  * >= min_event_ms from its first sample to the sample after its last.
  * Events starting < merge_ms after the previous one ended are merged.
  * A valid sample is credited the time to the next sample (at most
- * max_gap_ms; the last gets the median spacing capped likewise). CFG may be
- * NULL. OUT: *out. Returns ALGO_OK, ALGO_EINVAL (NULL, non-finite, bad
- * cfg), ALGO_ESCRATCH, ALGO_EORDER; on error *out is zeroed. Reentrant. */
+ * max_gap_ms; the last gets the previous spacing capped likewise). CFG
+ * may be NULL. SCRATCH of SCRATCH_LEN >= algo_spo2_scratch_size(cfg, n) bytes
+ * (may be NULL when that is 0). Runs in O(n) time for any baseline_ms.
+ * OUT: *out. Returns ALGO_OK, ALGO_EINVAL (NULL, non-finite, bad cfg),
+ * ALGO_ESCRATCH, ALGO_EORDER; on error *out is zeroed. Reentrant;
+ * touches only SCRATCH and OUT. */
 int algo_spo2_run(const struct algo_spo2_cfg *cfg, void *scratch,
                   size_t scratch_len, const int64_t *t_ms, const double *spo2,
                   const unsigned char *flags, size_t n,
