@@ -41,4 +41,7 @@ for b in bench_ingest bench_query $others; do
   # shellcheck disable=SC2086
   "$exe" "$vigil" ${!var:-} || { echo "$b: FAILED (exit $?)"; status=1; }
 done
+# Dashboard in Debian's chromium (exit 77: chromium or playwright missing).
+echo; node "$(dirname "$0")/bench_web.mjs" "$vigil"
+rc=$?; [ $rc -eq 0 ] || [ $rc -eq 77 ] || { echo "bench_web: FAILED"; status=1; }
 exit $status
