@@ -31,6 +31,73 @@ static int cmp_double(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+static void swap_d(double *x, size_t i, size_t j)
+{
+  double t = x[i];
+  x[i] = x[j];
+  x[j] = t;
+}
+
+/* Reorders X[0..n) (finite values) so that x[k] is the value a full sort
+ * would put there, everything before it is <= x[k] and everything after
+ * is >= x[k] (C++ nth_element). Expected O(n): quickselect with a
+ * median-of-3 pivot and a three-way partition, so runs of equal readings
+ * (integer mg/dL) collapse in one step. After 2 log2(n) + 8 rounds without
+ * convergence (adversarial order) the rest is sorted with qsort, which
+ * bounds the worst case at O(n log n). Only the order of X changes, never
+ * a value, so quantiles read from it are bit-identical to a full sort. */
+static void select_nth(double *x, size_t n, size_t k)
+{
+  size_t lo = 0, hi = n, rounds = 8, m;
+  for (m = n; m > 1; m >>= 1)
+    rounds += 2;
+  while (hi - lo > 1) {
+    size_t a, lt, gt, i;
+    double p;
+    if (rounds-- == 0) {
+      qsort(x + lo, hi - lo, sizeof *x, cmp_double);
+      return;
+    }
+    /* Median of first, middle and last as pivot. */
+    a = lo + (hi - lo) / 2;
+    if (x[a] < x[lo])
+      swap_d(x, a, lo);
+    if (x[hi - 1] < x[lo])
+      swap_d(x, hi - 1, lo);
+    if (x[hi - 1] < x[a])
+      swap_d(x, hi - 1, a);
+    p = x[a];
+    /* Dijkstra partition: [lo,lt) < p, [lt,i) == p, (gt,hi) > p. */
+    lt = lo;
+    gt = hi;
+    i = lo;
+    while (i < gt) {
+      if (x[i] < p)
+        swap_d(x, lt++, i++);
+      else if (x[i] > p)
+        swap_d(x, i, --gt);
+      else
+        i++;
+    }
+    if (k < lt)
+      hi = lt;
+    else if (k >= gt)
+      lo = gt;
+    else
+      return; /* x[k] == p and the partition property holds */
+  }
+}
+
+/* Places the smallest of X[0..n), n >= 1, at x[0]. */
+static void select_min(double *x, size_t n)
+{
+  size_t i, m = 0;
+  for (i = 1; i < n; i++)
+    if (x[i] < x[m])
+      m = i;
+  swap_d(x, 0, m);
+}
+
 static int valid_mgdl(double v)
 {
   return v > CGM_MIN_MGDL && v <= CGM_MAX_MGDL;
@@ -114,7 +181,7 @@ static int resolve(const struct algo_cgm_cfg *cfg, void *scratch,
     size_t i;
     for (i = 0; i + 1 < n; i++)
       d[i] = (double)(t_ms[i + 1] - t_ms[i]);
-    qsort(d, n - 1, sizeof *d, cmp_double);
+    select_nth(d, n - 1, (n - 2) / 2); /* O(n); same value as a sort */
     s->interval_ms = (int64_t)d[(n - 2) / 2];
     if (s->interval_ms > CGM_DAY_MS)
       s->interval_ms = CGM_DAY_MS;
@@ -259,13 +326,30 @@ int algo_cgm_run(const struct algo_cgm_cfg *cfg, void *scratch,
 
 /* ----------------------------------------------------------------- AGP */
 
-/* R type 7 quantile of sorted X[0..n), n >= 1. */
-static double quantile7(const double *x, size_t n, double p)
+/* R type 7 quantile of X[0..n), n >= 1: h = (n - 1) p, x(lo) + (h - lo)
+ * (x(lo+1) - x(lo)) over order statistics. X need not be sorted: the two
+ * order statistics are selected in place. *DONE is 0 on a bin's first
+ * call and P must not decrease across calls: x[done-1] is then in its
+ * sorted place and x[done..n) holds exactly the larger order statistics,
+ * so later selections only scan that tail. The arithmetic is that of a
+ * sorted array, so the result is bit-identical to sorting the bin. */
+static double quantile7(double *x, size_t n, double p, size_t *done)
 {
   double h = (double)(n - 1) * p;
   size_t lo = (size_t)floor(h);
   if (lo + 1 >= n)
+    lo = n - 1;
+  if (lo >= *done) {
+    select_nth(x + *done, n - *done, lo - *done);
+    *done = lo + 1;
+  }
+  if (lo + 1 >= n)
     return x[n - 1];
+  if (lo + 1 >= *done) {
+    /* x(lo+1) is the minimum of the tail, which is all >= x(lo). */
+    select_min(x + lo + 1, n - lo - 1);
+    *done = lo + 2;
+  }
   return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
 }
 
@@ -298,7 +382,7 @@ int algo_cgm_agp(const struct algo_cgm_cfg *cfg, void *scratch,
     return rc;
   vals = scratch_doubles(scratch);
   start = (size_t *)(vals + n);
-  /* Counting sort by bin, then sort each bin's values. */
+  /* Counting sort by bin, then select each bin's order statistics. */
   memset(start, 0, (n_bins + 1) * sizeof *start);
   for (i = 0; i < n; i++)
     if (in_window(&s, t_ms[i]) && valid_mgdl(mgdl[i]))
@@ -312,17 +396,17 @@ int algo_cgm_agp(const struct algo_cgm_cfg *cfg, void *scratch,
       vals[start[bin_index(&s, t_ms[i])]++] = mgdl[i];
   /* start[b] now holds the end of bin b. */
   for (b = 0; b < n_bins; b++) {
-    size_t nb = out[b].n;
+    size_t nb = out[b].n, done = 0;
     double *x = vals + start[b] - nb;
     out[b].start_min_of_day = (int64_t)b * (s.bin_ms / 60000);
     if (nb == 0)
       continue;
-    qsort(x, nb, sizeof *x, cmp_double);
-    out[b].p5 = quantile7(x, nb, 0.05);
-    out[b].p25 = quantile7(x, nb, 0.25);
-    out[b].p50 = quantile7(x, nb, 0.50);
-    out[b].p75 = quantile7(x, nb, 0.75);
-    out[b].p95 = quantile7(x, nb, 0.95);
+    /* Increasing p: each selection narrows to the unsorted tail. */
+    out[b].p5 = quantile7(x, nb, 0.05, &done);
+    out[b].p25 = quantile7(x, nb, 0.25, &done);
+    out[b].p50 = quantile7(x, nb, 0.50, &done);
+    out[b].p75 = quantile7(x, nb, 0.75, &done);
+    out[b].p95 = quantile7(x, nb, 0.95, &done);
   }
   return ALGO_OK;
 }

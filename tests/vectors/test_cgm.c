@@ -1,5 +1,6 @@
 /* test_cgm.c - CGM metrics against iglu's published values (03_cgm_iglu),
- * hand-built hypo/AGP/gap cases and a property test of algo/cgm. */
+ * hand-built hypo/AGP/gap cases, a property test of algo/cgm and the
+ * equivalence of its selection-based AGP with a sort-based reference. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -380,12 +381,183 @@ static void test_properties(void)
   free(sc);
 }
 
+/* ---------------------------------------------------------- equivalence */
+
+static int cmp_dbl(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+struct ref_pt {
+  size_t bin;
+  double v;
+};
+
+static int cmp_pt(const void *a, const void *b)
+{
+  const struct ref_pt *x = a, *y = b;
+  if (x->bin != y->bin)
+    return (x->bin > y->bin) - (x->bin < y->bin);
+  return (x->v > y->v) - (x->v < y->v);
+}
+
+/* Reference AGP: tag each valid reading (default window: all of them)
+ * with its local time-of-day bin, qsort by (bin, value), read type 7
+ * percentiles off each bin's sorted run. Also the reference nominal
+ * interval: the lower median of the sorted successive differences. */
+static void ref_agp(const struct algo_cgm_cfg *cfg, const int64_t *t,
+                    const double *v, size_t n, struct ref_pt *pt,
+                    struct algo_cgm_agp_bin *out, size_t nb,
+                    int64_t *out_interval)
+{
+  int64_t bin_ms = 86400000 / (int64_t)nb;
+  size_t b, i, m = 0, j;
+  static const double p[5] = {0.05, 0.25, 0.50, 0.75, 0.95};
+  double *d = (double *)pt; /* reused before the points are written */
+  for (i = 0; i + 1 < n; i++)
+    d[i] = (double)(t[i + 1] - t[i]);
+  qsort(d, n > 0 ? n - 1 : 0, sizeof *d, cmp_dbl);
+  *out_interval = n >= 2 ? (int64_t)d[(n - 2) / 2] : 300000;
+  for (i = 0; i < n; i++) {
+    int64_t loc = (t[i] + (int64_t)cfg->utc_offset_min * 60000) % 86400000;
+    if (loc < 0)
+      loc += 86400000;
+    if (v[i] > 0 && v[i] <= 1000) {
+      pt[m].bin = (size_t)(loc / bin_ms);
+      pt[m++].v = v[i];
+    }
+  }
+  qsort(pt, m, sizeof *pt, cmp_pt);
+  for (b = 0, i = 0; b < nb; b++) {
+    double x[5];
+    size_t k0 = i, cnt;
+    while (i < m && pt[i].bin == b)
+      i++;
+    cnt = i - k0;
+    memset(&out[b], 0, sizeof out[b]);
+    out[b].start_min_of_day = (int64_t)b * (bin_ms / 60000);
+    out[b].n = cnt;
+    if (cnt == 0)
+      continue;
+    for (j = 0; j < 5; j++) {
+      double h = (double)(cnt - 1) * p[j];
+      size_t lo = (size_t)floor(h);
+      x[j] = lo + 1 >= cnt ? pt[i - 1].v
+                           : pt[k0 + lo].v + (h - (double)lo) *
+                                                 (pt[k0 + lo + 1].v -
+                                                  pt[k0 + lo].v);
+    }
+    out[b].p5 = x[0];
+    out[b].p25 = x[1];
+    out[b].p50 = x[2];
+    out[b].p75 = x[3];
+    out[b].p95 = x[4];
+  }
+}
+
+/* Fills V[0..n) with one of several value patterns, including ones that
+ * stress a quickselect: sorted, reversed, all equal, organ pipe, few
+ * distinct integers, continuous. */
+static void fill_values(double *v, size_t n, int pattern, unsigned *seed)
+{
+  size_t i;
+  for (i = 0; i < n; i++) {
+    *seed = *seed * 1103515245u + 12345u;
+    switch (pattern) {
+    case 0: v[i] = (double)(40 + (*seed >> 8) % 300); break;
+    case 1: v[i] = 40.0 + (double)(*seed >> 4) / 268435456.0 * 300.0; break;
+    case 2: v[i] = 50.0 + (double)i * 0.01; break;
+    case 3: v[i] = 400.0 - (double)i * 0.01; break;
+    case 4: v[i] = 120; break;
+    case 5: v[i] = (double)(100 + (i < n / 2 ? i : n - i) % 500); break;
+    case 6: v[i] = (double)(100 + (*seed >> 8) % 3); break;
+    default: /* invalid readings mixed in */
+      v[i] = (*seed >> 8) % 9 == 0 ? ((*seed >> 4) % 2 ? 0.0 : 1e6)
+                                   : (double)(*seed % 1000) + 0.5;
+    }
+  }
+}
+
+static void test_equivalence(void)
+{
+  static const int64_t bin_min[] = {15, 5, 60, 1, 1440};
+  enum { MAXN = 365 * 288 };
+  int64_t *t = malloc(MAXN * sizeof *t), ref_int = 0;
+  double *v = malloc(MAXN * sizeof *v);
+  struct ref_pt *tmp = malloc(MAXN * sizeof *tmp);
+  struct algo_cgm_agp_bin *got = calloc(1440, sizeof *got);
+  struct algo_cgm_agp_bin *want = calloc(1440, sizeof *want);
+  size_t len = algo_cgm_scratch_size(NULL, MAXN) + 1440 * sizeof(size_t);
+  void *sc = malloc(len);
+  unsigned seed = 4242u;
+  size_t k, i, bad = 0, bins_cmp = 0, vals_cmp = 0;
+  printf("equivalence: AGP (selection) and interval vs sort-based "
+         "reference\n");
+  if (!t || !v || !tmp || !got || !want || !sc)
+    abort();
+  for (k = 0; k < 400; k++) {
+    struct algo_cgm_cfg cfg;
+    struct algo_cgm_result r;
+    size_t n, nb;
+    int rc;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.agp_bin_ms = bin_min[(k % 50 == 49 ? k / 50 : k) % 5] * 60000;
+    cfg.utc_offset_min = (int32_t)(k % 7) * 60 - 180;
+    seed = seed * 1103515245u + 12345u;
+    /* Mostly small series; every 50th case is a year of 5-min data. */
+    n = k % 50 == 49 ? MAXN : (size_t)(seed >> 8) % 6000;
+    for (i = 0; i < n; i++) {
+      seed = seed * 1103515245u + 12345u;
+      t[i] = (i ? t[i - 1] : 1704067200000LL) +
+             ((seed >> 24) < 250 ? 300000 + (int64_t)((seed >> 4) % 5) *
+                                               (k % 3 ? 1000 : 0)
+                                 : 1 + (int64_t)((seed >> 6) % 7200000));
+    }
+    fill_values(v, n, (int)(k % 8), &seed);
+    nb = algo_cgm_agp_bins(&cfg);
+    rc = algo_cgm_agp(&cfg, sc, algo_cgm_scratch_size(&cfg, n), t, v, n,
+                      got, nb);
+    ref_agp(&cfg, t, v, n, tmp, want, nb, &ref_int);
+    CHECK(rc == ALGO_OK, "agp rc %d", rc);
+    for (i = 0; i < nb; i++) {
+      /* Exact: the same order statistics and the same arithmetic. */
+      if (memcmp(&got[i], &want[i], sizeof got[i]) != 0) {
+        if (bad++ < 5)
+          printf("  case %zu bin %zu n %zu: p5 %.17g/%.17g p50 "
+                 "%.17g/%.17g p95 %.17g/%.17g\n", k, i, got[i].n,
+                 got[i].p5, want[i].p5, got[i].p50, want[i].p50,
+                 got[i].p95, want[i].p95);
+      }
+      bins_cmp++;
+      vals_cmp += got[i].n;
+    }
+    rc = algo_cgm_run(&cfg, sc, algo_cgm_scratch_size(&cfg, n), t, v, n,
+                      &r);
+    if (rc != ALGO_OK || r.interval_ms != ref_int) {
+      if (bad++ < 5)
+        printf("  case %zu: interval %lld, reference %lld, rc %d\n", k,
+               (long long)r.interval_ms, (long long)ref_int, rc);
+    }
+  }
+  printf("  %zu mismatches (expected 0) over %zu bins holding %zu "
+         "readings\n", bad, bins_cmp, vals_cmp);
+  CHECK(bad == 0, "equivalence mismatches %zu", bad);
+  free(t);
+  free(v);
+  free(tmp);
+  free(got);
+  free(want);
+  free(sc);
+}
+
 int main(void)
 {
   const char *root;
   test_hypo_events();
   test_time_weighting();
   test_properties();
+  test_equivalence();
   root = vg_testdata_require("03_cgm_iglu");
   test_iglu_1_subject(root);
   test_iglu_5_subject(root);

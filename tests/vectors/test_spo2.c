@@ -334,16 +334,27 @@ static void test_equivalence(void)
       cfg.min_event_ms = (int64_t)((seed >> 4) % 30000);
       cfg.merge_ms = (int64_t)((seed >> 12) % 30000);
       cfg.max_gap_ms = 500 + (int64_t)((seed >> 6) % 20000);
+    } else if (k % 4 == 3) {
+      /* every run is an event: one sample's baseline shows in the count */
+      cfg.min_event_ms = 1;
+      cfg.merge_ms = 1;
     }
     n = k < 1990 ? (size_t)(seed >> 16) % 1000 : 6000 + k;
     for (i = 0; i < n; i++) {
       seed = seed * 1103515245u + 12345u;
-      /* mostly 1 Hz, some jitter, the odd long gap */
+      /* mostly exact 1 Hz (window edges land on samples), jitter in
+       * every third series, the odd long gap */
       g_t[i] = (i ? g_t[i - 1] : -3600000) +
-               ((seed >> 24) < 240 ? 1000 + (int64_t)((seed >> 4) % 3)
-                                   : 1 + (int64_t)((seed >> 8) % 25000));
-      if ((seed >> 10) % 50 == 0)
+               ((seed >> 9) % 500 != 0
+                    ? 1000 + (k % 3 ? 0 : (int64_t)((seed >> 4) % 3))
+                    : 1 + (int64_t)((seed >> 8) % 25000));
+      if (k % 4 == 3) {
+        /* random walk: unique window maxima, so edges matter */
+        level += (double)((int)((seed >> 14) % 5) - 2) * 0.7;
+        level = level < 70 ? 70 : level > 100 ? 100 : level;
+      } else if ((seed >> 10) % 50 == 0) {
         level = 85 + (double)((seed >> 14) % 16); /* dips and recoveries */
+      }
       g_v[i] = (seed >> 20) % 97 == 0
                    ? (double)((seed >> 3) % 128) /* dropout codes */
                    : level + (double)((seed >> 7) % 9) * 0.5 - 2;
