@@ -96,7 +96,15 @@ test('static files: content types, ETag, CSP without unsafe-inline', async () =>
       assert.equal(r.status, 200, path);
       assert.match(r.headers.get('content-type'), type, path);
       assert.ok(r.headers.get('cache-control'), path);
+      // Text is gzipped for clients that accept it (node's fetch does).
+      if (!path.endsWith('.svg')) assert.equal(r.headers.get('content-encoding'), 'gzip', path);
+      assert.equal(r.headers.get('vary'), 'Accept-Encoding', path);
     }
+    const plain = await fetch(`${s.url}/vendor/uPlot.iife.min.js`, { headers: { 'accept-encoding': 'identity' } });
+    assert.equal(plain.headers.get('content-encoding'), null);
+    const zipped = await fetch(`${s.url}/vendor/uPlot.iife.min.js`);
+    assert.equal(await zipped.text(), await plain.text(), 'gzip body decodes to the file');
+    assert.notEqual(zipped.headers.get('etag'), plain.headers.get('etag'), 'one ETag per encoding');
   } finally { await s.stop(); }
 });
 
