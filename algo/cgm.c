@@ -38,21 +38,22 @@ static void swap_d(double *x, size_t i, size_t j)
   x[j] = t;
 }
 
-/* Reorders X[0..n) (finite values) so that x[k] is the value a full sort
- * would put there, everything before it is <= x[k] and everything after
- * is >= x[k] (C++ nth_element). Expected O(n): quickselect with a
- * median-of-3 pivot and a three-way partition, so runs of equal readings
- * (integer mg/dL) collapse in one step. After 2 log2(n) + 8 rounds without
- * convergence (adversarial order) the rest is sorted with qsort, which
- * bounds the worst case at O(n log n). Only the order of X changes, never
- * a value, so quantiles read from it are bit-identical to a full sort. */
-static void select_nth(double *x, size_t n, size_t k)
+/* Reorders X[lo..hi) (finite values) so that, for every position in
+ * K[0..nk) (ascending, each in [lo, hi)), x[k] is the value a full sort
+ * would put there, with everything before it <= x[k] and everything after
+ * >= x[k] (C++ nth_element, for several k at once). Expected O(n log nk):
+ * quickselect with a median-of-3 pivot and a three-way partition, so runs
+ * of equal readings (integer mg/dL) collapse in one step; each partition
+ * sends every wanted k to the side that holds it. After ROUNDS partitions
+ * down one path (2 log2(n) + 8; adversarial order) that part is sorted
+ * with qsort, which bounds the worst case at O(n log n). Only the order
+ * of X changes, never a value, so quantiles read from it are
+ * bit-identical to those of a full sort. */
+static void select_multi(double *x, size_t lo, size_t hi, const size_t *k,
+                         size_t nk, unsigned rounds)
 {
-  size_t lo = 0, hi = n, rounds = 8, m;
-  for (m = n; m > 1; m >>= 1)
-    rounds += 2;
-  while (hi - lo > 1) {
-    size_t a, lt, gt, i;
+  while (nk > 0 && hi - lo > 1) {
+    size_t a, lt, gt, i, n_left, n_mid;
     double p;
     if (rounds-- == 0) {
       qsort(x + lo, hi - lo, sizeof *x, cmp_double);
@@ -67,7 +68,7 @@ static void select_nth(double *x, size_t n, size_t k)
     if (x[hi - 1] < x[a])
       swap_d(x, hi - 1, a);
     p = x[a];
-    /* Dijkstra partition: [lo,lt) < p, [lt,i) == p, (gt,hi) > p. */
+    /* Dijkstra partition: [lo,lt) < p, [lt,gt) == p, [gt,hi) > p. */
     lt = lo;
     gt = hi;
     i = lo;
@@ -79,23 +80,27 @@ static void select_nth(double *x, size_t n, size_t k)
       else
         i++;
     }
-    if (k < lt)
-      hi = lt;
-    else if (k >= gt)
-      lo = gt;
-    else
-      return; /* x[k] == p and the partition property holds */
+    for (n_left = 0; n_left < nk && k[n_left] < lt; n_left++)
+      ;
+    for (n_mid = n_left; n_mid < nk && k[n_mid] < gt; n_mid++)
+      ;
+    /* Positions in [lt, gt) hold p and are final. Recurse into the left
+     * part, loop on the right one (depth <= rounds). */
+    if (n_left > 0)
+      select_multi(x, lo, lt, k, n_left, rounds);
+    lo = gt;
+    k += n_mid;
+    nk -= n_mid;
   }
 }
 
-/* Places the smallest of X[0..n), n >= 1, at x[0]. */
-static void select_min(double *x, size_t n)
+/* Rounds of partitioning before select_multi falls back to qsort. */
+static unsigned select_rounds(size_t n)
 {
-  size_t i, m = 0;
-  for (i = 1; i < n; i++)
-    if (x[i] < x[m])
-      m = i;
-  swap_d(x, 0, m);
+  unsigned r = 8;
+  for (; n > 1; n >>= 1)
+    r += 2;
+  return r;
 }
 
 static int valid_mgdl(double v)
@@ -181,7 +186,9 @@ static int resolve(const struct algo_cgm_cfg *cfg, void *scratch,
     size_t i;
     for (i = 0; i + 1 < n; i++)
       d[i] = (double)(t_ms[i + 1] - t_ms[i]);
-    select_nth(d, n - 1, (n - 2) / 2); /* O(n); same value as a sort */
+    size_t mid = (n - 2) / 2;
+    /* O(n) selection: the same value a sort puts there. */
+    select_multi(d, 0, n - 1, &mid, 1, select_rounds(n - 1));
     s->interval_ms = (int64_t)d[(n - 2) / 2];
     if (s->interval_ms > CGM_DAY_MS)
       s->interval_ms = CGM_DAY_MS;
@@ -326,31 +333,39 @@ int algo_cgm_run(const struct algo_cgm_cfg *cfg, void *scratch,
 
 /* ----------------------------------------------------------------- AGP */
 
-/* R type 7 quantile of X[0..n), n >= 1: h = (n - 1) p, x(lo) + (h - lo)
- * (x(lo+1) - x(lo)) over order statistics. X need not be sorted: the two
- * order statistics are selected in place. *DONE is 0 on a bin's first
- * call and P must not decrease across calls: x[done-1] is then in its
- * sorted place and x[done..n) holds exactly the larger order statistics,
- * so later selections only scan that tail. The arithmetic is that of a
- * sorted array, so the result is bit-identical to sorting the bin. */
-static double quantile7(double *x, size_t n, double p, size_t *done)
+/* The AGP percentiles, ascending. */
+static const double agp_p[5] = {0.05, 0.25, 0.50, 0.75, 0.95};
+
+/* R type 7 quantile of X[0..n), n >= 1, whose order statistics at
+ * floor(h) and floor(h) + 1 (h = (n - 1) p) are in their sorted places:
+ * x(lo) + (h - lo) (x(lo+1) - x(lo)), as on a sorted array. */
+static double quantile7(const double *x, size_t n, double p)
 {
   double h = (double)(n - 1) * p;
   size_t lo = (size_t)floor(h);
   if (lo + 1 >= n)
-    lo = n - 1;
-  if (lo >= *done) {
-    select_nth(x + *done, n - *done, lo - *done);
-    *done = lo + 1;
-  }
-  if (lo + 1 >= n)
     return x[n - 1];
-  if (lo + 1 >= *done) {
-    /* x(lo+1) is the minimum of the tail, which is all >= x(lo). */
-    select_min(x + lo + 1, n - lo - 1);
-    *done = lo + 2;
-  }
   return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
+}
+
+/* Fills the five AGP percentiles of X[0..n), n >= 1, reordering X: the
+ * (up to 10) order statistics quantile7 reads are selected in one
+ * multi-selection instead of sorting the bin. */
+static void agp_percentiles(double *x, size_t n, double out_p[5])
+{
+  size_t k[10], nk = 0, j;
+  for (j = 0; j < 5; j++) {
+    size_t lo = (size_t)floor((double)(n - 1) * agp_p[j]);
+    if (lo + 1 >= n) {
+      k[nk++] = n - 1;
+    } else {
+      k[nk++] = lo;
+      k[nk++] = lo + 1;
+    }
+  }
+  select_multi(x, 0, n, k, nk, select_rounds(n));
+  for (j = 0; j < 5; j++)
+    out_p[j] = quantile7(x, n, agp_p[j]);
 }
 
 static size_t bin_index(const struct cgm_set *s, int64_t t)
@@ -396,17 +411,17 @@ int algo_cgm_agp(const struct algo_cgm_cfg *cfg, void *scratch,
       vals[start[bin_index(&s, t_ms[i])]++] = mgdl[i];
   /* start[b] now holds the end of bin b. */
   for (b = 0; b < n_bins; b++) {
-    size_t nb = out[b].n, done = 0;
-    double *x = vals + start[b] - nb;
+    size_t nb = out[b].n;
+    double *x = vals + start[b] - nb, q[5];
     out[b].start_min_of_day = (int64_t)b * (s.bin_ms / 60000);
     if (nb == 0)
       continue;
-    /* Increasing p: each selection narrows to the unsorted tail. */
-    out[b].p5 = quantile7(x, nb, 0.05, &done);
-    out[b].p25 = quantile7(x, nb, 0.25, &done);
-    out[b].p50 = quantile7(x, nb, 0.50, &done);
-    out[b].p75 = quantile7(x, nb, 0.75, &done);
-    out[b].p95 = quantile7(x, nb, 0.95, &done);
+    agp_percentiles(x, nb, q);
+    out[b].p5 = q[0];
+    out[b].p25 = q[1];
+    out[b].p50 = q[2];
+    out[b].p75 = q[3];
+    out[b].p95 = q[4];
   }
   return ALGO_OK;
 }
