@@ -13,25 +13,6 @@
 #include "store.h"
 #include "store_writer.h"
 
-#define LOGIN_FIELD_MAX 256
-
-/* A required string member of at most LOGIN_FIELD_MAX - 1 bytes, no NUL. */
-static int login_str(struct vg_req *r, json_t *j, const char *key,
-                     const char **out)
-{
-  json_t *v = json_object_get(j, key);
-  size_t len;
-  if (!json_is_string(v))
-    return vg_fail(r, VG_EINVAL, "\"%s\" must be a string", key);
-  len = json_string_length(v);
-  if (len == 0 || len >= LOGIN_FIELD_MAX ||
-      strlen(json_string_value(v)) != len)
-    return vg_fail(r, VG_EINVAL, "\"%s\" must have 1..%d bytes", key,
-                   LOGIN_FIELD_MAX - 1);
-  *out = json_string_value(v);
-  return 0;
-}
-
 static void user_json(struct vg_buf *b, const struct vg_principal *p)
 {
   buf_printf(b, "{\"id\":%lld,\"username\":", (long long)p->user_id);
@@ -58,36 +39,30 @@ static void iso_time(struct vg_buf *b, int64_t ms)
 int api_auth_login(struct vg_req *r)
 {
   const struct vg_config *cfg = r->app->cfg;
-  const char *username = NULL, *password = NULL;
+  char username[VG_LOGIN_FIELD_MAX], password[VG_LOGIN_FIELD_MAX];
   char token[VG_TOKEN_LEN + 1], csrf[VG_CSRF_LEN + 1];
+  const char *reason;
   struct vg_principal *p;
   struct vg_user u;
   struct vg_txn *t;
   int64_t expires = 0, ttl_ms = cfg->session_ttl_s * 1000;
-  json_t *j = NULL;
   int rc;
 
   r->audit_action = "login_failed";
-  if (api_parse_object(r, &j))
-    return r->err;
-  if (login_str(r, j, "username", &username) ||
-      login_str(r, j, "password", &password))
-    goto fail;
+  rc = auth_login_body(r->body, r->body_len, username, password, &reason);
+  if (rc)
+    return vg_fail(r, rc, "%s", reason);
   r->audit_user = arena_strndup(r->arena, username, strlen(username));
   rc = auth_login_check(r->app, username, password, &u);
-  if (rc == -VG_EUNAUTH) {
-    vg_fail(r, VG_EUNAUTH, "wrong username or password, or account locked");
-    goto fail;
-  }
-  if (rc) {
-    vg_fail(r, rc, "cannot check the login");
-    goto fail;
-  }
+  sodium_memzero(password, sizeof password);
+  if (rc == -VG_EUNAUTH)
+    return vg_fail(r, VG_EUNAUTH,
+                   "wrong username or password, or account locked");
+  if (rc)
+    return vg_fail(r, rc, "cannot check the login");
   p = arena_alloc(r->arena, sizeof *p);
-  if (!p) {
-    vg_fail(r, VG_ENOMEM, "no memory");
-    goto fail;
-  }
+  if (!p)
+    return vg_fail(r, VG_ENOMEM, "no memory");
   rc = store_begin(r->app->store, VG_TXN_READ, &t);
   if (rc == 0) {
     rc = auth_principal_of(t, &u, p);
@@ -96,11 +71,8 @@ int api_auth_login(struct vg_req *r)
   if (rc == 0)
     rc = auth_token_issue(r->app, &u, "session", "", ttl_ms, token, &expires,
                           &p->token_id);
-  if (rc) {
-    vg_fail(r, rc, "cannot start a session");
-    goto fail;
-  }
-  json_decref(j);
+  if (rc)
+    return vg_fail(r, rc, "cannot start a session");
   r->principal = p;
   r->audit_action = "login";
   auth_csrf_for(token, VG_TOKEN_LEN, csrf);
@@ -119,9 +91,6 @@ int api_auth_login(struct vg_req *r)
   buf_puts(&r->out, "}");
   sodium_memzero(token, sizeof token);
   return 0;
-fail:
-  json_decref(j);
-  return r->err;
 }
 
 static int revoke_fn(struct vg_txn *t, void *ctx)

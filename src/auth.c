@@ -5,6 +5,7 @@
 
 #include <argon2.h>
 #include <ctype.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -419,6 +420,42 @@ int auth_parse_cookie(const char *header, const char *name,
     p += n;
   }
   return -VG_ENOTFOUND;
+}
+
+static int login_field(json_t *j, const char *key, char *out)
+{
+  json_t *v = json_object_get(j, key);
+  size_t len;
+  if (!json_is_string(v))
+    return -VG_EINVAL;
+  len = json_string_length(v);
+  if (len == 0 || len >= VG_LOGIN_FIELD_MAX ||
+      strlen(json_string_value(v)) != len)
+    return -VG_EINVAL;
+  memcpy(out, json_string_value(v), len + 1);
+  return 0;
+}
+
+int auth_login_body(const char *body, size_t len, char *user, char *pw,
+                    const char **out_reason)
+{
+  json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+  int rc = 0;
+  user[0] = pw[0] = '\0';
+  *out_reason = NULL;
+  if (!json_is_object(j)) {
+    *out_reason = "body must be a JSON object";
+    rc = -VG_EBADJSON;
+  } else if (login_field(j, "username", user) ||
+             login_field(j, "password", pw)) {
+    *out_reason = "\"username\" and \"password\" must be strings of "
+                  "1..255 bytes";
+    rc = -VG_EINVAL;
+  }
+  json_decref(j);
+  if (rc)
+    sodium_memzero(pw, VG_LOGIN_FIELD_MAX);
+  return rc;
 }
 
 /* ==== writes through the writer ========================================= */

@@ -105,6 +105,14 @@ int auth_parse_bearer(const char *header, const char **out_tok,
 int auth_parse_cookie(const char *header, const char *name,
                       const char **out_val, size_t *out_len);
 
+/* Parse a login body {"username": "...", "password": "..."}: both
+ * strings of 1..VG_LOGIN_FIELD_MAX - 1 bytes without NUL; other members
+ * are ignored. OUT: user, pw (VG_LOGIN_FIELD_MAX bytes each). 0, or
+ * -VG_EBADJSON / -VG_EINVAL with *out_reason (static string). */
+#define VG_LOGIN_FIELD_MAX 256
+int auth_login_body(const char *body, size_t len, char *user, char *pw,
+                    const char **out_reason);
+
 /* Issue a token for user u in a WRITE job through the app's writer.
  * kind "session" or "api"; scopes "" = the role's; ttl_ms > 0.
  * OUT: token text (VG_TOKEN_LEN + 1), *out_expires_ms, *out_id. */
