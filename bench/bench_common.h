@@ -277,7 +277,29 @@ struct bc_server {
   int port;
   char base[64];         /* "http://127.0.0.1:<port>" */
   char port_file[512];
+  char token_file[512];  /* admin token written by the server, "" if none */
 };
+
+/* "Authorization: Bearer <admin token>" of the last server started without
+ * its own --bootstrap-admin-token-file; bc_http_init() sends it. */
+static char bc_bearer[160];
+
+/* Read the bootstrap admin token into bc_bearer. 0 or -1. */
+static inline int bc_read_token(const char *path)
+{
+  char tok[128];
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -1;
+  if (!fgets(tok, sizeof tok, f)) {
+    fclose(f);
+    return -1;
+  }
+  fclose(f);
+  tok[strcspn(tok, "\r\n")] = '\0';
+  snprintf(bc_bearer, sizeof bc_bearer, "Authorization: Bearer %s", tok);
+  return 0;
+}
 
 /* Start `<vigil> serve --db <db> --port 0 --port-file <tmp>` plus extra
  * args (NULL-terminated list, may be NULL), wait up to 60 s for the port.
@@ -301,8 +323,18 @@ static inline int bc_server_start(struct bc_server *s, const char *vigil,
   argv[argc++] = s->port_file;
   argv[argc++] = "--log-level";
   argv[argc++] = "warn";
-  for (int i = 0; extra && extra[i] && argc < 31; i++)
+  int own_token = 1;
+  for (int i = 0; extra && extra[i] && argc < 29; i++) {
+    if (!strcmp(extra[i], "--bootstrap-admin-token-file"))
+      own_token = 0;
     argv[argc++] = extra[i];
+  }
+  if (own_token) { /* every API route needs credentials */
+    snprintf(s->token_file, sizeof s->token_file, "%s.token", db);
+    unlink(s->token_file);
+    argv[argc++] = "--bootstrap-admin-token-file";
+    argv[argc++] = s->token_file;
+  }
   argv[argc] = NULL;
   s->pid = fork();
   if (s->pid < 0)
@@ -320,6 +352,10 @@ static inline int bc_server_start(struct bc_server *s, const char *vigil,
       fclose(f);
       if (ok && s->port > 0) {
         snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
+        if (s->token_file[0] && bc_read_token(s->token_file)) {
+          fprintf(stderr, "no admin token in %s\n", s->token_file);
+          return -1;
+        }
         return 0;
       }
     }
@@ -397,6 +433,8 @@ static inline int bc_http_init(struct bc_http *h)
     return -1;
   h->hdr = curl_slist_append(NULL, "Content-Type: application/json");
   h->hdr = curl_slist_append(h->hdr, "Expect:");
+  if (bc_bearer[0])
+    h->hdr = curl_slist_append(h->hdr, bc_bearer);
   curl_easy_setopt(h->c, CURLOPT_WRITEFUNCTION, bc_http_write);
   curl_easy_setopt(h->c, CURLOPT_WRITEDATA, h);
   curl_easy_setopt(h->c, CURLOPT_TCP_NODELAY, 1L);

@@ -43,6 +43,9 @@ struct sim_patient {
   int64_t last_ms[K_N]; /* keeps (patient, code, time, source) unique */
 };
 
+/* "Authorization: Bearer <token>", set once before any thread starts. */
+static char sim_authz[256];
+
 struct sim {
   char url[512];
   long n_patients, batch, threads;
@@ -118,6 +121,8 @@ static int sim_http(CURL *c, const char *url, const char *body, size_t len,
   curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+  if (sim_authz[0])
+    h = curl_slist_append(h, sim_authz);
   if (body) {
     h = curl_slist_append(h, "Content-Type: application/json");
     h = curl_slist_append(h, "Expect:");
@@ -125,7 +130,7 @@ static int sim_http(CURL *c, const char *url, const char *body, size_t len,
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
   } else {
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
   }
   rc = curl_easy_perform(c);
@@ -411,6 +416,7 @@ static void sim_usage(FILE *out)
           "usage: vigil simulate --url URL --patients N --rate R "
           "--duration S\n"
           "                      [--batch B] [--threads T] [--seed X]\n"
+          "                      [--token-file F]\n"
           "Sends realistic home-device readings to a running server:\n"
           "finds N patients (GET /api/v1/patients, creating the missing\n"
           "ones), then T threads POST JSON batches of B readings to\n"
@@ -425,7 +431,10 @@ static void sim_usage(FILE *out)
           "  --duration S    seconds to run\n"
           "  --batch B       readings per request (default 100)\n"
           "  --threads T     client threads (default 2, at most %d)\n"
-          "  --seed X        random seed (default: from the clock)\n\n"
+          "  --seed X        random seed (default: from the clock)\n"
+          "  --token-file F  file holding an API token with patient.read,\n"
+          "                  patient.write and reading.write (or set\n"
+          "                  VIGIL_TOKEN); e.g. from `vigil token create`\n\n"
           "A progress line goes to stderr every second; a summary with the\n"
           "achieved rate at the end. Exit status: 0 ok, 1 if the server\n"
           "could not be used or any request failed, 2 on bad arguments.\n",
@@ -448,8 +457,34 @@ static int sim_num(const char *flag, const char *v, double lo, double hi,
   return 0;
 }
 
+static void sim_set_token(const char *tok)
+{
+  size_t len = strcspn(tok, "\r\n");
+  snprintf(sim_authz, sizeof sim_authz, "Authorization: Bearer %.*s",
+           (int)len, tok);
+}
+
+/* Read the API token from path (first line). 0 or -1 with a message. */
+static int sim_token_file(const char *path)
+{
+  char tok[200];
+  FILE *f = path ? fopen(path, "r") : NULL;
+  int ok = f && fgets(tok, sizeof tok, f);
+  if (f)
+    fclose(f);
+  if (!ok) {
+    fprintf(stderr, "vigil simulate: cannot read a token from '%s'\n",
+            path ? path : "");
+    return -1;
+  }
+  sim_set_token(tok);
+  return 0;
+}
+
 static int sim_parse(struct sim *s, uint64_t *seed, int argc, char **argv)
 {
+  if (getenv("VIGIL_TOKEN") && *getenv("VIGIL_TOKEN"))
+    sim_set_token(getenv("VIGIL_TOKEN"));
   int have_url = 0, have_n = 0, have_rate = 0, have_dur = 0, i;
   double v;
   for (i = 1; i < argc; i++) {
@@ -492,6 +527,9 @@ static int sim_parse(struct sim *s, uint64_t *seed, int argc, char **argv)
       if (sim_num(flag, val, 1, SIM_THREADS_MAX, &v))
         return -1;
       s->threads = (long)v;
+    } else if (!strcmp(flag, "--token-file")) {
+      if (sim_token_file(val))
+        return -1;
     } else if (!strcmp(flag, "--seed")) {
       if (sim_num(flag, val, 0, 1e15, &v))
         return -1;
