@@ -314,7 +314,7 @@ test('empty, not-found and error states', async () => {
     for (const id of ['bp', 'glucose', 'hr', 'spo2', 'weight', 'labs'])
       assert.equal(await page.getAttribute(`#${id}`, 'data-state'), 'empty', id);
     assert.equal(await page.textContent('#glucose .state.empty'), en['glu.none']);
-    await shot(page, 'patient-empty-phone');
+    await shot(page, 'patient-empty-desktop');
 
     await page.goto(`${s.url}/#/patients/999999`);
     await page.waitForSelector('.view .state.empty');
