@@ -45,48 +45,75 @@ static int64_t credit(const struct spo2_set *s, const int64_t *t, size_t n,
   return d > s->gap ? s->gap : d;
 }
 
-/* Run state of one desaturation level. */
-struct spo2_run {
-  double d;       /* drop in percentage points */
-  size_t count;   /* events counted */
-  int in_run, have_prev;
-  int64_t run_start, prev_end;
+/* Event detection state (3 % rule). An event stays open after its last
+ * run ended, since a run starting < merge later still joins it; it is
+ * scored when the next event starts or at the end of the pass. */
+struct spo2_det {
+  const double *x;      /* depth thresholds scored, any order */
+  size_t n_x;
+  size_t *count_x;      /* events of depth >= x[k], per k */
+  size_t count;         /* all events */
+  int in_run, have_ev;
+  int64_t run_start, ev_end;
+  double run_depth, ev_depth;
 };
 
-/* Feeds sample I (DESAT at this level, BRK, credit C) to run state R. */
-static void run_step(const struct spo2_set *s, struct spo2_run *r,
-                     int64_t t_i, int desat, int brk, int64_t c)
+static void det_close(struct spo2_det *d)
 {
-  if (desat && !r->in_run) {
-    r->in_run = 1;
-    r->run_start = t_i;
+  size_t k;
+  if (!d->have_ev)
+    return;
+  d->count++;
+  for (k = 0; k < d->n_x; k++)
+    if (d->ev_depth >= d->x[k])
+      d->count_x[k]++;
+  d->have_ev = 0;
+}
+
+/* Feeds sample I (DEPTH = baseline - spo2 when DESAT, BRK, credit C). */
+static void det_step(const struct spo2_set *s, struct spo2_det *d,
+                     int64_t t_i, int desat, double depth, int brk,
+                     int64_t c)
+{
+  if (desat && !d->in_run) {
+    d->in_run = 1;
+    d->run_start = t_i;
+    d->run_depth = depth;
+  } else if (desat && depth > d->run_depth) {
+    d->run_depth = depth;
   }
-  if (r->in_run && (!desat || brk)) {
+  if (d->in_run && (!desat || brk)) {
     int64_t end = desat ? t_i + c : t_i;
-    if (end - r->run_start >= s->min_ev) {
-      if (!(r->have_prev && r->run_start - r->prev_end < s->merge))
-        r->count++;
-      r->have_prev = 1;
-      r->prev_end = end;
+    if (end - d->run_start >= s->min_ev) {
+      if (d->have_ev && d->run_start - d->ev_end < s->merge) {
+        if (d->run_depth > d->ev_depth)
+          d->ev_depth = d->run_depth; /* merged: deepest point */
+      } else {
+        det_close(d);
+        d->have_ev = 1;
+        d->ev_depth = d->run_depth;
+      }
+      d->ev_end = end;
     }
-    r->in_run = 0;
+    d->in_run = 0;
   }
 }
 
-/* Counts 3 % and 4 % events in one pass. The baseline of valid sample i
- * is the max valid SpO2 over [t_i - base, t_i) (-1 if none), kept in a
- * monotone deque of indices Q (values strictly decreasing front to back):
- * each index is pushed and popped at most once, so the pass is O(n)
- * whatever the window length, and the max is exact (same value as a scan
- * of the window). Q has room for n indices. */
-static void count_events(const struct spo2_set *s, const int64_t *t,
-                         const double *v, const unsigned char *fl, size_t n,
-                         size_t *q, struct spo2_run *r3, struct spo2_run *r4)
+/* Detects events in one pass. The baseline of valid sample i is the max
+ * valid SpO2 over [t_i - base, t_i) (-1 if none), kept in a monotone
+ * deque of indices Q (values strictly decreasing front to back): each
+ * index is pushed and popped at most once, so the pass is O(n) whatever
+ * the window length, and the max is exact (same value as a scan of the
+ * window). Q has room for n indices. */
+static void detect(const struct spo2_set *s, const int64_t *t,
+                   const double *v, const unsigned char *fl, size_t n,
+                   size_t *q, struct spo2_det *d)
 {
   size_t i, head = 0, tail = 0;
   for (i = 0; i < n; i++) {
-    int brk = 1, desat3 = 0, desat4 = 0, ok = ok_sample(v, fl, i);
+    int brk = 1, desat = 0, ok = ok_sample(v, fl, i);
     int64_t c = 0;
+    double depth = 0;
     if (ok) {
       double b = -1;
       while (head < tail && t[q[head]] < t[i] - s->base)
@@ -94,34 +121,36 @@ static void count_events(const struct spo2_set *s, const int64_t *t,
       if (head < tail)
         b = v[q[head]];
       c = credit(s, t, n, i, &brk);
-      desat3 = b >= 0 && b - v[i] >= r3->d;
-      desat4 = b >= 0 && b - v[i] >= r4->d;
+      depth = b - v[i];
+      desat = b >= 0 && depth >= 3.0; /* AASM 3 % */
       /* Sample i enters the window of later samples; smaller or equal
        * values before it can never be the max again. */
       while (head < tail && v[q[tail - 1]] <= v[i])
         tail--;
       q[tail++] = i;
     }
-    run_step(s, r3, t[i], desat3, brk, c);
-    run_step(s, r4, t[i], desat4, brk, c);
+    det_step(s, d, t[i], desat, depth, brk, c);
   }
+  det_close(d);
 }
 
-int algo_spo2_run(const struct algo_spo2_cfg *cfg, void *scratch,
-                  size_t scratch_len, const int64_t *t_ms, const double *spo2,
-                  const unsigned char *flags, size_t n,
-                  struct algo_spo2_result *out)
+/* Validates, fills OUT, and counts events of depth >= X[k] in COUNT_X[k]
+ * (N_X of them). */
+static int spo2_core(const struct algo_spo2_cfg *cfg, void *scratch,
+                     size_t scratch_len, const int64_t *t_ms,
+                     const double *spo2, const unsigned char *flags,
+                     size_t n, const double *x, size_t n_x, size_t *count_x,
+                     struct algo_spo2_result *out)
 {
   struct algo_spo2_cfg z;
   struct spo2_set s;
+  struct spo2_det d;
   int64_t below90 = 0;
   double sum = 0;
-  struct spo2_run r3, r4;
   uintptr_t qp;
   size_t i;
-  if (!out)
-    return ALGO_EINVAL;
   memset(out, 0, sizeof *out);
+  memset(count_x, 0, n_x * sizeof *count_x);
   memset(&z, 0, sizeof z);
   if (!cfg)
     cfg = &z;
@@ -145,7 +174,6 @@ int algo_spo2_run(const struct algo_spo2_cfg *cfg, void *scratch,
     if (i > 0 && t_ms[i] <= t_ms[i - 1])
       return ALGO_EORDER;
   }
-  out->min_spo2 = 0;
   for (i = 0; i < n; i++) {
     int brk;
     int64_t c;
@@ -166,20 +194,66 @@ int algo_spo2_run(const struct algo_spo2_cfg *cfg, void *scratch,
   if (out->n_valid == 0)
     return ALGO_OK;
   out->mean_spo2 = sum / (double)out->n_valid;
-  memset(&r3, 0, sizeof r3);
-  memset(&r4, 0, sizeof r4);
-  r3.d = 3.0; /* AASM 3 % */
-  r4.d = 4.0; /* AASM 4 % */
+  memset(&d, 0, sizeof d);
+  d.x = x;
+  d.n_x = n_x;
+  d.count_x = count_x;
   qp = (uintptr_t)scratch;
   qp = (qp + sizeof(size_t) - 1) & ~(uintptr_t)(sizeof(size_t) - 1);
-  count_events(&s, t_ms, spo2, flags, n, (size_t *)qp, &r3, &r4);
-  out->n_desat3 = r3.count;
-  out->n_desat4 = r4.count;
-  if (out->valid_ms > 0) {
-    double h = (double)out->valid_ms / 3600000.0;
+  detect(&s, t_ms, spo2, flags, n, (size_t *)qp, &d);
+  out->n_desat3 = d.count;
+  if (out->valid_ms > 0)
     out->t90_pct = 100.0 * (double)below90 / (double)out->valid_ms;
-    out->odi3 = (double)out->n_desat3 / h;
-    out->odi4 = (double)out->n_desat4 / h;
+  return ALGO_OK;
+}
+
+/* Events per hour of valid time. */
+static double per_hour(size_t count, int64_t valid_ms)
+{
+  return valid_ms > 0 ? (double)count / ((double)valid_ms / 3600000.0) : 0;
+}
+
+int algo_spo2_run(const struct algo_spo2_cfg *cfg, void *scratch,
+                  size_t scratch_len, const int64_t *t_ms, const double *spo2,
+                  const unsigned char *flags, size_t n,
+                  struct algo_spo2_result *out)
+{
+  static const double x4 = 4.0; /* AASM 4 % */
+  size_t n4;
+  int rc;
+  if (!out)
+    return ALGO_EINVAL;
+  rc = spo2_core(cfg, scratch, scratch_len, t_ms, spo2, flags, n, &x4, 1,
+                 &n4, out);
+  if (rc != ALGO_OK) {
+    memset(out, 0, sizeof *out);
+    return rc;
   }
+  out->n_desat4 = n4;
+  out->odi3 = per_hour(out->n_desat3, out->valid_ms);
+  out->odi4 = per_hour(n4, out->valid_ms);
+  return ALGO_OK;
+}
+
+int algo_spo2_odix(const struct algo_spo2_cfg *cfg, void *scratch,
+                   size_t scratch_len, const int64_t *t_ms,
+                   const double *spo2, const unsigned char *flags, size_t n,
+                   double x_pct, size_t *out_n, double *out_per_h)
+{
+  struct algo_spo2_result r;
+  size_t nx;
+  int rc;
+  if (!out_n || !out_per_h)
+    return ALGO_EINVAL;
+  *out_n = 0;
+  *out_per_h = 0;
+  if (!isfinite(x_pct) || x_pct < 3.0) /* below 3: not detected */
+    return ALGO_EINVAL;
+  rc = spo2_core(cfg, scratch, scratch_len, t_ms, spo2, flags, n, &x_pct,
+                 1, &nx, &r);
+  if (rc != ALGO_OK)
+    return rc;
+  *out_n = nx;
+  *out_per_h = per_hour(nx, r.valid_ms);
   return ALGO_OK;
 }
