@@ -164,7 +164,8 @@ static int seed_patient(struct seeder *s, int i, int64_t start_ms)
       for (int m = 0; m < 288; m++) {
         double h = m / 12.0, g = base_glu - 20;
         g += 70 * exp(-pow(h - 9.0, 2) / 0.8) + 60 * exp(-pow(h - 13.5, 2) / 0.9) +
-             75 * exp(-pow(h - 20.0, 2) / 1.0) - (h < 5 ? 25 : 0) + nrand() * 8;
+             75 * exp(-pow(h - 20.0, 2) / 1.0) -
+             25 * exp(-pow(h - 3.0, 2) / 3.0) + nrand() * 8; /* night dip */
         rc = add(s, p.id, VG_CODE_CGM, day0 + m * 300000LL, g, "cgm");
         if (rc)
           return rc;

@@ -57,7 +57,7 @@ export default {
   'bp.dbp': 'Diastolic',
   'bp.sbp_week': 'Systolic weekly mean',
   'bp.dbp_week': 'Diastolic weekly mean',
-  'bp.target': 'Target below 140/90 mmHg',
+  'bp.target': 'Home target below 135/85 mmHg',
   'bp.last7': 'Home mean, last 7 days: {sbp}/{dbp} mmHg ({n} readings)',
   'bp.last7_none': 'No home readings in the last 7 days.',
   'bp.above': 'above target',

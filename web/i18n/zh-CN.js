@@ -56,7 +56,7 @@ export default {
   'bp.dbp': '舒张压',
   'bp.sbp_week': '收缩压周均值',
   'bp.dbp_week': '舒张压周均值',
-  'bp.target': '目标低于 140/90 mmHg',
+  'bp.target': '家庭血压目标低于 135/85 mmHg',
   'bp.last7': '近 7 天家庭血压均值：{sbp}/{dbp} mmHg（{n} 次）',
   'bp.last7_none': '近 7 天没有家庭血压读数。',
   'bp.above': '高于目标',

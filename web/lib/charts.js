@@ -158,7 +158,8 @@ export function trendChart(host, s, { label, unit, color, digits = 0, conv = (v)
 }
 
 // Home BP: SBP and DBP readings as points, weekly means as lines, dashed
-// target lines at 140 and 90 mmHg and a light shade above 140.
+// lines at the home-BP threshold 135/85 mmHg (China 2018, ESH 2023; office
+// 140/90 corresponds to home 135/85) and a light shade above 135.
 export function bpChart(host, { sbp, dbp, weekS, weekD }, { labels, tz }) {
   const tables = [];
   const pts = (s) => (s.kind === 'raw' ? s.v : s.mean);
@@ -169,10 +170,10 @@ export function bpChart(host, { sbp, dbp, weekS, weekD }, { labels, tz }) {
   const data = window.uPlot.join(tables);
   const opts = {
     legend: { live: false },
-    scales: { x: { time: true }, y: { range: yRange([140, 90, 60, 160]) } },
+    scales: { x: { time: true }, y: { range: yRange([135, 85, 60, 160]) } },
     axes: [timeAxis(tz), valueAxis('mmHg', 0)],
     tzDate: tz ? (ts) => window.uPlot.tzDate(new Date(ts * 1e3), tz) : undefined,
-    hooks: { drawClear: [guides({ above: 140, lines: [[140, COLORS.sbp], [90, COLORS.dbp]] })] },
+    hooks: { drawClear: [guides({ above: 135, lines: [[135, COLORS.sbp], [85, COLORS.dbp]] })] },
     series: [{},
       scatter(labels.sbp, `${COLORS.sbp}99`, 4),
       scatter(labels.dbp, `${COLORS.dbp}99`, 4),

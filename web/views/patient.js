@@ -79,7 +79,7 @@ function bpSection(p, span) {
       const md = dbp.v.filter((v, i) => dbp.t[i] >= since);
       if (ms.length && md.length) {
         const a = ms.reduce((x, y) => x + y, 0) / ms.length, b = md.reduce((x, y) => x + y, 0) / md.length;
-        const above = a >= 140 || b >= 90;
+        const above = a >= 135 || b >= 85; // home-BP threshold (docs/clinical/bp.md)
         summary = h('span', {}, t('bp.last7', { sbp: fmtNum(a), dbp: fmtNum(b), n: ms.length }), ' ',
           h('span', { class: `pill ${above ? 'bad' : 'good'}` }, t(above ? 'bp.above' : 'bp.within')));
       }
