@@ -95,6 +95,8 @@ static unsigned symbol(double d, double ref, double step, int levels)
 {
   double q = d / (ref * step);
   long k;
+  if (isnan(q)) /* 0 / 0 when ref * step underflows */
+    q = 0;
   q = clampd(q, -(double)levels - 1, (double)levels + 1);
   k = lround(q);
   if (k > levels)

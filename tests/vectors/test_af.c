@@ -190,53 +190,67 @@ static int rec_is_even(const char *rec)
   return (rec[strlen(rec) - 1] - '0') % 2 == 0;
 }
 
-/* Offline sweep on the EVEN records only (VG_AF_TUNE=1): window, symbol
- * step, hysteresis, irregular-fraction and entropy thresholds; the other
- * settings stay at their defaults. Prints (Se+Sp)/2 per setting; the
- * defaults in algo/af.c are the best row (docs/clinical/af.md). */
+/* Scores cfg on the loaded records; prints one sweep row. */
+static void tune_row(const struct series *all, const struct algo_af_cfg *cfg)
+{
+  struct conf c = {0, 0, 0, 0};
+  double se, sp;
+  size_t r;
+  for (r = 0; r < N_LTAF; r++) {
+    unsigned char *det;
+    if (!all[r].n)
+      continue;
+    det = malloc(all[r].n);
+    run_af(cfg, all[r].rr, all[r].n, det, NULL);
+    conf_add(&c, all[r].ref, det, all[r].n);
+    free(det);
+  }
+  se = pct(c.tp, c.tp + c.fn);
+  sp = pct(c.tn, c.tn + c.fp);
+  printf("  W=%3d step=%.2f hyst=%.1f thr=%.2f ent=%.3f Se %.2f Sp %.2f"
+         "  (Se+Sp)/2 %.2f\n", cfg->window, cfg->sym_step, cfg->hysteresis,
+         cfg->threshold, cfg->entropy_threshold, se, sp, (se + sp) / 2);
+}
+
+/* Offline sweep on the EVEN records only (VG_AF_TUNE=1, ~5 min with
+ * ASan). Stage 1: window x symbol step x hysteresis x entropy threshold at
+ * irregular-fraction threshold 0.55; stage 2: fraction threshold x entropy
+ * threshold at the defaults. The defaults in algo/af.c are the best
+ * (Se+Sp)/2 rows (docs/clinical/af.md). */
 static void tune_even(const char *root)
 {
   static const int windows[] = {64, 128};
   static const double steps[] = {0.06, 0.09, 0.12};
   static const double hyst[] = {0.0, 0.2};
-  static const double fthr[] = {0.50, 0.55, 0.60};
-  size_t wi, si, hi, fi, r;
-  int ei;
+  size_t wi, si, hi, r;
+  int ei, fi;
+  struct algo_af_cfg cfg;
   struct series all[N_LTAF];
   memset(all, 0, sizeof all);
   for (r = 0; r < N_LTAF; r++)
     if (rec_is_even(ltaf_recs[r]))
       load_ltaf(root, ltaf_recs[r], &all[r]);
-  printf("\nTUNING (even records only): W step hyst thr ent Se Sp\n");
+  printf("\nTUNING stage 1 (even records only)\n");
   for (wi = 0; wi < sizeof windows / sizeof windows[0]; wi++)
-  for (si = 0; si < sizeof steps / sizeof steps[0]; si++)
-  for (hi = 0; hi < sizeof hyst / sizeof hyst[0]; hi++)
-  for (fi = 0; fi < sizeof fthr / sizeof fthr[0]; fi++)
-  for (ei = 0; ei <= 6; ei++) {
-    struct algo_af_cfg cfg;
-    struct conf c = {0, 0, 0, 0};
-    double se, sp;
-    algo_af_cfg_default(&cfg);
-    cfg.window = windows[wi];
-    cfg.sym_step = steps[si];
-    cfg.hysteresis = hyst[hi];
-    cfg.threshold = fthr[fi];
-    cfg.entropy_threshold = 0.725 + 0.025 * ei;
-    for (r = 0; r < N_LTAF; r++) {
-      unsigned char *det;
-      if (!all[r].n)
-        continue;
-      det = malloc(all[r].n);
-      run_af(&cfg, all[r].rr, all[r].n, det, NULL);
-      conf_add(&c, all[r].ref, det, all[r].n);
-      free(det);
+    for (si = 0; si < sizeof steps / sizeof steps[0]; si++)
+      for (hi = 0; hi < sizeof hyst / sizeof hyst[0]; hi++)
+        for (ei = 0; ei <= 6; ei++) {
+          algo_af_cfg_default(&cfg);
+          cfg.window = windows[wi];
+          cfg.sym_step = steps[si];
+          cfg.hysteresis = hyst[hi];
+          cfg.threshold = 0.55;
+          cfg.entropy_threshold = 0.725 + 0.025 * ei;
+          tune_row(all, &cfg);
+        }
+  printf("TUNING stage 2 (even records only)\n");
+  for (fi = 0; fi <= 4; fi++)
+    for (ei = 0; ei <= 6; ei++) {
+      algo_af_cfg_default(&cfg);
+      cfg.threshold = 0.45 + 0.05 * fi;
+      cfg.entropy_threshold = 0.725 + 0.025 * ei;
+      tune_row(all, &cfg);
     }
-    se = pct(c.tp, c.tp + c.fn);
-    sp = pct(c.tn, c.tn + c.fp);
-    printf("  W=%3d step=%.2f hyst=%.1f thr=%.2f ent=%.3f Se %.2f Sp %.2f"
-           "  (Se+Sp)/2 %.2f\n", cfg.window, cfg.sym_step, cfg.hysteresis,
-           cfg.threshold, cfg.entropy_threshold, se, sp, (se + sp) / 2);
-  }
   for (r = 0; r < N_LTAF; r++)
     series_free(&all[r]);
 }
@@ -574,6 +588,28 @@ static void test_properties(void)
       } else {
         CHECK(rc == ALGO_EINVAL, "rc %d", rc);
       }
+      checked++;
+    }
+  }
+  /* extreme but valid settings: outputs stay finite and 0/1 */
+  {
+    struct algo_af_cfg cfg;
+    int k;
+    for (k = 0; k < 3; k++) {
+      algo_af_cfg_default(&cfg);
+      cfg.window = k == 0 ? 2 : 1024;
+      cfg.sym_step = k == 1 ? 1e-300 : 1e300;
+      cfg.sym_levels = k == 2 ? 1 : ALGO_AF_MAX_LEVELS;
+      cfg.hysteresis = 1e9;
+      cfg.entropy_threshold = 0;
+      cfg.threshold = 0;
+      for (i = 0; i < 300; i++)
+        rr[i] = (i % 7 == 0) ? 1e-300 : (i % 5 == 0 ? 1e300 : 0.8);
+      CHECK(algo_af_detect(&cfg, rr, 300, scr, sizeof scr_d, af, score) ==
+                ALGO_OK, "extreme cfg %d", k);
+      for (i = 0; i < 300; i++)
+        CHECK(isfinite(score[i]) && score[i] >= 0 && score[i] <= 1 &&
+                  af[i] <= 1, "extreme cfg %d beat %zu", k, i);
       checked++;
     }
   }
