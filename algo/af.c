@@ -186,7 +186,10 @@ int algo_af_detect(const struct algo_af_cfg *cfg, const double *rr_s,
    * updating word counts c and csum = sum c ln c as the window slides.
    * Decision with hysteresis: entering AF needs both features above their
    * thresholds, staying needs both above threshold - hysteresis. */
-  half = (size_t)cfg->window / 2;
+  /* Series shorter than W but at least W/2 long: one window over the whole
+   * series (checked on LTAFDB 64- and 96-beat strips, docs/clinical/af.md);
+   * shorter series get no verdict. */
+  half = n >= (size_t)cfg->window ? (size_t)cfg->window / 2 : n;
   for (i = 0; i <= (size_t)cfg->window; i++)
     clogc[i] = i > 1 ? (double)i * log((double)i) : 0.0;
   memset(cnt, 0, (size_t)ns * ns * ns * sizeof *cnt);
@@ -204,7 +207,7 @@ int algo_af_detect(const struct algo_af_cfg *cfg, const double *rr_s,
       csum += clogc[cnt[word[wa]] - 1] - clogc[cnt[word[wa]]];
       cnt[word[wa++]]--;
     }
-    if (n >= (size_t)cfg->window && b - a >= 2) {
+    if (n >= (size_t)cfg->window / 2 && b - a >= 2) {
       double nw = (double)(b - a), h = in_af ? cfg->hysteresis : 0;
       frac = (pd[b] - pd[a]) / nw;
       ent = clampd((log(nw) - csum / nw) / log(nw), 0, 1);

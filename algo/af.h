@@ -61,10 +61,12 @@ size_t algo_af_scratch_size(size_t n);
  * alignment suitable for double (borrowed for the call).
  * OUT: out_af[n] 0/1 per interval (after the run rules); out_score[n]
  * (may be NULL) the window's word entropy, compared with
- * cfg->entropy_threshold (finite, in [0, 1]; 0 when n < window).
+ * cfg->entropy_threshold (finite, in [0, 1]; 0 when n < window / 2).
  * Returns ALGO_OK, ALGO_EINVAL (NULL, n == 0 or too large, rr not finite
- * or <= 0, bad cfg) or ALGO_ESCRATCH. Series shorter than cfg->window give
- * all-zero decisions (too short for a verdict). Reentrant. */
+ * or <= 0, bad cfg) or ALGO_ESCRATCH. A series shorter than cfg->window
+ * but at least cfg->window / 2 long is scored as one window; shorter ones
+ * give all-zero decisions and scores (too short for a verdict).
+ * Reentrant. */
 int algo_af_detect(const struct algo_af_cfg *cfg, const double *rr_s,
                    size_t n, void *scratch, size_t scratch_len,
                    unsigned char *out_af, double *out_score);
