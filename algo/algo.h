@@ -6,7 +6,7 @@
 
 /* Bumped whenever any algorithm's output can change; recorded with every
  * stored assessment so results can be traced to the code that made them. */
-#define ALGO_VERSION "1.1.0"
+#define ALGO_VERSION "1.2.0"
 
 /* Return codes of algo_* functions. "Not enough data for a verdict" is not
  * an error: results carry their own sufficiency flag. */
