@@ -290,7 +290,7 @@ int algo_af_burden(const double *rr_s, const unsigned char *af, size_t n,
   }
   if (!isfinite(tot))
     return ALGO_EINVAL;
-  if (tot > 0)
-    *out_pct = 100.0 * in / tot;
+  if (tot > 0) /* in <= tot, but rounding of the two sums can exceed 100 */
+    *out_pct = fmin(100.0, 100.0 * in / tot);
   return ALGO_OK;
 }
