@@ -4,6 +4,7 @@
 
 #include <stdatomic.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "core_alloc.h"
@@ -217,6 +218,8 @@ int store_open(const struct vg_config *cfg, struct vg_store **out)
     h->ops.audit_append = NULL;
     h->ops.audit_list = NULL;
   }
+  if (h->ops.version < 3)
+    h->ops.sql = NULL;
   h->pub.ops = &h->ops;
 
   rc = h->ops.open(&h->pub, cfg);
@@ -460,6 +463,25 @@ int store_audit_list(struct vg_txn *t, const struct vg_audit_query *q,
                      vg_audit_cb cb, void *ctx)
 {
   V2_CALL(t, 0, audit_list, q, cb, ctx);
+}
+
+/* A statement that is not a SELECT (or WITH ... SELECT) writes. */
+static int sql_writes(const char *sql)
+{
+  while (*sql == ' ' || *sql == '\n' || *sql == '\t')
+    sql++;
+  return strncasecmp(sql, "SELECT", 6) != 0 && strncasecmp(sql, "WITH", 4) != 0;
+}
+
+int store_sql(struct vg_txn *t, const char *sql, const struct vg_val *params,
+              size_t n_params, vg_row_cb cb, void *ctx, int64_t *out_changes)
+{
+  if (out_changes)
+    *out_changes = 0;
+  if (!sql || (n_params && !params))
+    return -VG_EINVAL;
+  V2_CALL(t, sql_writes(sql), sql, sql, params, n_params, cb, ctx,
+          out_changes);
 }
 
 /* ==== migrations ======================================================== */

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct vg_config;
 struct vg_store;
@@ -153,6 +154,28 @@ struct vg_audit_query {
 
 typedef int (*vg_audit_cb)(void *ctx, const struct vg_audit *e);
 
+/* ---- portable parameterised SQL (store_sql) ---------------------------- */
+
+enum vg_val_type { VG_VAL_NULL = 0, VG_VAL_INT, VG_VAL_REAL, VG_VAL_TEXT };
+
+/* A bound parameter or a result column. Text is borrowed: for parameters,
+ * for the call; for columns, for the callback. len counts bytes. */
+struct vg_val {
+  enum vg_val_type type;
+  int64_t i;
+  double d;
+  const char *s;
+  size_t len;
+};
+
+#define VG_INT(v) ((struct vg_val){VG_VAL_INT, (v), 0, NULL, 0})
+#define VG_REAL(v) ((struct vg_val){VG_VAL_REAL, 0, (v), NULL, 0})
+#define VG_TEXT(str) ((struct vg_val){VG_VAL_TEXT, 0, 0, (str), strlen(str)})
+#define VG_NULLV ((struct vg_val){VG_VAL_NULL, 0, 0, NULL, 0})
+
+/* One result row; return 0 to go on, nonzero to stop. */
+typedef int (*vg_row_cb)(void *ctx, const struct vg_val *cols, size_t n_cols);
+
 /* ---- the backend vtable ------------------------------------------------ */
 
 struct vg_store_ops {
@@ -199,6 +222,9 @@ struct vg_store_ops {
   int (*audit_append)(struct vg_txn *t, const struct vg_audit *e);
   int (*audit_list)(struct vg_txn *t, const struct vg_audit_query *q,
                     vg_audit_cb cb, void *ctx);
+  /* version 3 */
+  int (*sql)(struct vg_txn *t, const char *sql, const struct vg_val *params,
+             size_t n_params, vg_row_cb cb, void *ctx, int64_t *out_changes);
 };
 
 /* Every backend handle starts with this. */
@@ -267,7 +293,7 @@ void store_fail_nth(long n);
 /* vg_store_ops.version this build knows. store_open() refuses a backend
  * with a newer version, and the wrappers give defaults for the methods a
  * backend of an older version lacks. */
-#define VG_STORE_OPS_VERSION 2
+#define VG_STORE_OPS_VERSION 3
 
 /* The backend's VG_STORE_CAP_* bits (e.g. test VG_STORE_CAP_SAVEPOINT
  * before relying on store_savepoint()). */
@@ -314,5 +340,17 @@ int store_audit_append(struct vg_txn *t, const struct vg_audit *e);
 /* Events matching q in id order (callback protocol as above). */
 int store_audit_list(struct vg_txn *t, const struct vg_audit_query *q,
                      vg_audit_cb cb, void *ctx);
+
+/* Run one statement of portable SQL (the subset SQLite and PostgreSQL
+ * share) with $1..$N placeholders bound to params; never build SQL from
+ * values. Rows go to cb (may be NULL). Integers come back as VG_VAL_INT,
+ * floating point as VG_VAL_REAL, everything else as text. OUT:
+ * *out_changes (may be NULL) the rows a write changed. A write needs a
+ * WRITE transaction. Returns 0, the callback's nonzero value, or
+ * -VG_ECONFLICT (unique key), -VG_EINVAL (check / not null), -VG_ENOTFOUND
+ * (foreign key), -VG_ESTORE. Statements are prepared once per connection
+ * and cached by their text: pass string constants. */
+int store_sql(struct vg_txn *t, const char *sql, const struct vg_val *params,
+              size_t n_params, vg_row_cb cb, void *ctx, int64_t *out_changes);
 
 #endif

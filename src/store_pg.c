@@ -203,10 +203,24 @@ static const struct pg_stmt_def pg_sql[ST_COUNT] = {
 
 /* ==== connections and transactions ====================================== */
 
+/* Statements of store_sql(), prepared as "vq<slot>" and cached by text. */
+#define PG_ADHOC_MAX 128
+
 struct pg_conn {
   PGconn *c;
   unsigned prepared; /* bit per enum pg_stmt; cleared on reconnect */
+  char *adhoc[PG_ADHOC_MAX]; /* statement text per slot (vg_malloc'd) */
+  int adhoc_nparams[PG_ADHOC_MAX];
+  unsigned adhoc_next;
 };
+
+static void adhoc_clear(struct pg_conn *c)
+{
+  for (int i = 0; i < PG_ADHOC_MAX; i++) {
+    vg_free(c->adhoc[i]);
+    c->adhoc[i] = NULL;
+  }
+}
 
 /* One preallocated transaction object per connection, as in the sqlite
  * backend: begin never allocates. */
@@ -316,6 +330,7 @@ static void conn_close(struct pg_conn *c)
 {
   PQfinish(c->c); /* NULL is a no-op */
   c->c = NULL;
+  adhoc_clear(c);
 }
 
 /* A usable connection, reconnecting one that was lost (server restart,
@@ -327,6 +342,7 @@ static int conn_ensure(struct pg_conn *c)
     return 0;
   PQreset(c->c);
   c->prepared = 0; /* prepared statements died with the session */
+  adhoc_clear(c);
   if (PQstatus(c->c) != CONNECTION_OK) {
     vg_warn("store_pg", "op=reconnect err=\"%.200s\"",
             PQerrorMessage(c->c));
@@ -410,26 +426,21 @@ static int run_wrapped(struct pg_conn *c, const char *name, int n,
   return ok ? 0 : 1; /* 1: failed, savepoint still open */
 }
 
-/* Run prepared statement id with text parameters (NULL = SQL NULL).
+/* Run the prepared statement `name` (n text parameters, NULL = SQL NULL).
  * In a WRITE transaction a writing statement is retried on serialisation
  * failure or deadlock: the one retry loop of this backend (STYLE H5).
  * OUT: *out holds the rows; caller PQclear()s it. */
-static int pg_run(struct pg_txn *t, enum pg_stmt id, const char *const *vals,
-                  PGresult **out)
+static int pg_run_named(struct pg_txn *t, const char *name, int n,
+                        const char *const *vals, int writes, const char *what,
+                        PGresult **out)
 {
   struct pg_conn *c = t->conn;
-  const struct pg_stmt_def *d = &pg_sql[id];
-  int n = (int)strlen(d->types), rc, attempt;
+  int rc, attempt;
   ExecStatusType st;
-  char name[16];
   PGresult *r = NULL;
 
   *out = NULL;
-  rc = conn_prepare(c, id);
-  if (rc < 0)
-    return rc;
-  snprintf(name, sizeof name, "vg%d", (int)id);
-  if (!(d->writes && t->pub.mode == VG_TXN_WRITE)) {
+  if (!(writes && t->pub.mode == VG_TXN_WRITE)) {
     r = PQexecPrepared(c->c, name, n, vals, NULL, NULL, 0);
     st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -456,7 +467,7 @@ static int pg_run(struct pg_txn *t, enum pg_stmt id, const char *const *vals,
       return -VG_ESTORE;
     }
     if (!retryable(r) || attempt >= PG_RETRY_MAX) {
-      rc = pg_err(c, r, pg_sql[id].sql);
+      rc = pg_err(c, r, what);
       PQclear(r);
       return rc;
     }
@@ -469,6 +480,21 @@ static int pg_run(struct pg_txn *t, enum pg_stmt id, const char *const *vals,
       nanosleep(&ts, NULL);
     }
   }
+}
+
+/* Run the backend's own statement id (see pg_run_named). */
+static int pg_run(struct pg_txn *t, enum pg_stmt id, const char *const *vals,
+                  PGresult **out)
+{
+  const struct pg_stmt_def *d = &pg_sql[id];
+  char name[16];
+  int rc = conn_prepare(t->conn, id);
+  *out = NULL;
+  if (rc < 0)
+    return rc;
+  snprintf(name, sizeof name, "vg%d", (int)id);
+  return pg_run_named(t, name, (int)strlen(d->types), vals, d->writes, d->sql,
+                      out);
 }
 
 /* ==== open / close ====================================================== */
@@ -1507,11 +1533,145 @@ static int pg_audit_list(struct vg_txn *vt, const struct vg_audit_query *q,
   return stop;
 }
 
+/* ==== portable SQL (store_sql) ========================================== */
+
+/* The prepared name of sql on c ("vq<slot>"), preparing it if new. */
+static int adhoc_prepare(struct pg_conn *c, const char *sql, char *name,
+                         size_t name_size, int *out_nparams)
+{
+  unsigned slot;
+  PGresult *r;
+  char dealloc[32];
+  for (slot = 0; slot < PG_ADHOC_MAX && c->adhoc[slot]; slot++) {
+    if (strcmp(c->adhoc[slot], sql) == 0) {
+      snprintf(name, name_size, "vq%u", slot);
+      *out_nparams = c->adhoc_nparams[slot];
+      return 0;
+    }
+  }
+  if (slot == PG_ADHOC_MAX) { /* full: evict round-robin */
+    slot = c->adhoc_next++ % PG_ADHOC_MAX;
+    snprintf(dealloc, sizeof dealloc, "DEALLOCATE vq%u", slot);
+    PQclear(PQexec(c->c, dealloc));
+    vg_free(c->adhoc[slot]);
+    c->adhoc[slot] = NULL;
+  }
+  snprintf(name, name_size, "vq%u", slot);
+  r = PQprepare(c->c, name, sql, 0, NULL);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    int rc = pg_err(c, r, "prepare");
+    PQclear(r);
+    return rc;
+  }
+  PQclear(r);
+  r = PQdescribePrepared(c->c, name);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    int rc = pg_err(c, r, "describe");
+    PQclear(r);
+    return rc;
+  }
+  c->adhoc_nparams[slot] = *out_nparams = PQnparams(r);
+  PQclear(r);
+  c->adhoc[slot] = vg_strdup(sql);
+  return c->adhoc[slot] ? 0 : -VG_ENOMEM;
+}
+
+#define PG_SQL_PARAMS_MAX 32
+#define PG_COLS_MAX 64
+
+static int pg_sql_run(struct vg_txn *vt, const char *sql,
+                      const struct vg_val *params, size_t n_params,
+                      vg_row_cb cb, void *ctx, int64_t *out_changes)
+{
+  struct pg_txn *t = (struct pg_txn *)vt;
+  char numbuf[PG_SQL_PARAMS_MAX][32], name[16];
+  const char *vals[PG_SQL_PARAMS_MAX];
+  char *texts[PG_SQL_PARAMS_MAX] = {0};
+  struct vg_val cols[PG_COLS_MAX];
+  PGresult *r = NULL;
+  int rc, stop = 0, nrows, ncols, nparams = 0;
+  size_t i;
+
+  if (n_params > PG_SQL_PARAMS_MAX)
+    return -VG_EINVAL;
+  for (i = 0; i < n_params; i++) {
+    switch (params[i].type) {
+    case VG_VAL_NULL: vals[i] = NULL; break;
+    case VG_VAL_INT:
+      snprintf(numbuf[i], sizeof numbuf[i], "%lld", (long long)params[i].i);
+      vals[i] = numbuf[i];
+      break;
+    case VG_VAL_REAL:
+      snprintf(numbuf[i], sizeof numbuf[i], "%.17g", params[i].d);
+      vals[i] = numbuf[i];
+      break;
+    case VG_VAL_TEXT: /* libpq wants NUL-terminated text */
+      texts[i] = vg_strndup(params[i].s ? params[i].s : "", params[i].len);
+      if (!texts[i]) {
+        rc = -VG_ENOMEM;
+        goto done;
+      }
+      vals[i] = texts[i];
+      break;
+    }
+  }
+  rc = adhoc_prepare(t->conn, sql, name, sizeof name, &nparams);
+  if (rc < 0)
+    goto done;
+  if ((size_t)nparams != n_params) { /* as the sqlite backend: refused */
+    rc = -VG_EINVAL;
+    goto done;
+  }
+  rc = pg_run_named(t, name, (int)n_params, vals, 1, sql, &r);
+  if (rc < 0)
+    goto done;
+  ncols = PQnfields(r);
+  nrows = PQntuples(r);
+  if (ncols > PG_COLS_MAX) {
+    rc = -VG_EINVAL;
+    goto done;
+  }
+  for (int row = 0; row < nrows && !stop && cb; row++) {
+    for (int k = 0; k < ncols; k++) {
+      const char *v = PQgetvalue(r, row, k);
+      Oid type = PQftype(r, k);
+      memset(&cols[k], 0, sizeof cols[k]);
+      if (PQgetisnull(r, row, k)) {
+        cols[k].type = VG_VAL_NULL;
+      } else if (type == 20 || type == 21 || type == 23) { /* int8/2/4 */
+        cols[k].type = VG_VAL_INT;
+        cols[k].i = strtoll(v, NULL, 10);
+      } else if (type == 700 || type == 701 || type == 1700) { /* float, numeric */
+        cols[k].type = VG_VAL_REAL;
+        cols[k].d = strtod(v, NULL);
+      } else if (type == 16) { /* bool */
+        cols[k].type = VG_VAL_INT;
+        cols[k].i = v[0] == 't';
+      } else {
+        cols[k].type = VG_VAL_TEXT;
+        cols[k].s = v;
+        cols[k].len = (size_t)PQgetlength(r, row, k);
+      }
+    }
+    stop = cb(ctx, cols, (size_t)ncols);
+  }
+  rc = stop;
+  if (out_changes && rc == 0) {
+    const char *tuples = PQcmdTuples(r);
+    *out_changes = *tuples ? strtoll(tuples, NULL, 10) : 0;
+  }
+done:
+  PQclear(r);
+  for (i = 0; i < n_params; i++)
+    vg_free(texts[i]);
+  return rc;
+}
+
 /* ==== the vtable ======================================================== */
 
 const struct vg_store_ops store_pg_ops = {
   .name = "pg",
-  .version = 2,
+  .version = 3,
   .caps = VG_STORE_CAP_SAVEPOINT,
   .open = pg_open,
   .close = pg_close,
@@ -1542,4 +1702,5 @@ const struct vg_store_ops store_pg_ops = {
   .audit_tail = pg_audit_tail,
   .audit_append = pg_audit_append,
   .audit_list = pg_audit_list,
+  .sql = pg_sql_run,
 };

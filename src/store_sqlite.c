@@ -156,9 +156,14 @@ static const char *const sq_sql[ST_COUNT] = {
 
 struct sq_txn;
 
+/* Statements of store_sql(), cached by their text (round-robin eviction). */
+#define SQ_ADHOC_MAX 128
+
 struct sq_conn {
   sqlite3 *db;
   sqlite3_stmt *st[ST_COUNT]; /* prepared on first use, kept until close */
+  sqlite3_stmt *adhoc[SQ_ADHOC_MAX];
+  unsigned adhoc_next;
 };
 
 /* One preallocated transaction object per connection: a connection runs at
@@ -239,6 +244,9 @@ static void conn_close(struct sq_conn *c)
   for (i = 0; i < ST_COUNT; i++)
     sqlite3_finalize(c->st[i]);
   memset(c->st, 0, sizeof c->st);
+  for (i = 0; i < SQ_ADHOC_MAX; i++)
+    sqlite3_finalize(c->adhoc[i]);
+  memset(c->adhoc, 0, sizeof c->adhoc);
   sqlite3_close(c->db);
   c->db = NULL;
 }
@@ -1246,11 +1254,115 @@ static int sq_audit_list(struct vg_txn *vt, const struct vg_audit_query *q,
   return rc == SQLITE_DONE ? 0 : sq_err(t->conn, rc, "audit_list");
 }
 
+/* ==== portable SQL (store_sql) ========================================== */
+
+static int sq_adhoc(struct sq_conn *c, const char *sql, sqlite3_stmt **out)
+{
+  unsigned slot;
+  int rc;
+  for (slot = 0; slot < SQ_ADHOC_MAX && c->adhoc[slot]; slot++) {
+    if (strcmp(sqlite3_sql(c->adhoc[slot]), sql) == 0) {
+      *out = c->adhoc[slot];
+      return 0;
+    }
+  }
+  if (slot == SQ_ADHOC_MAX) { /* full: evict round-robin */
+    slot = c->adhoc_next++ % SQ_ADHOC_MAX;
+    sqlite3_finalize(c->adhoc[slot]);
+    c->adhoc[slot] = NULL;
+  }
+  rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                          &c->adhoc[slot], NULL);
+  if (rc != SQLITE_OK)
+    return sq_err(c, rc, "prepare");
+  *out = c->adhoc[slot];
+  return 0;
+}
+
+/* Bind $1..$N by name: SQLite numbers parameters by first appearance. */
+static int sq_bind_vals(sqlite3_stmt *st, const struct vg_val *p, size_t n)
+{
+  char name[16];
+  for (size_t i = 0; i < n; i++) {
+    int idx;
+    snprintf(name, sizeof name, "$%zu", i + 1);
+    idx = sqlite3_bind_parameter_index(st, name);
+    if (idx == 0)
+      return -VG_EINVAL; /* a parameter the statement does not use */
+    switch (p[i].type) {
+    case VG_VAL_NULL: sqlite3_bind_null(st, idx); break;
+    case VG_VAL_INT: sqlite3_bind_int64(st, idx, p[i].i); break;
+    case VG_VAL_REAL: sqlite3_bind_double(st, idx, p[i].d); break;
+    case VG_VAL_TEXT:
+      sqlite3_bind_text(st, idx, p[i].s ? p[i].s : "", (int)p[i].len,
+                        SQLITE_STATIC);
+      break;
+    }
+  }
+  return sqlite3_bind_parameter_count(st) == (int)n ? 0 : -VG_EINVAL;
+}
+
+#define SQ_COLS_MAX 64
+
+static int sq_sql_run(struct vg_txn *vt, const char *sql,
+                      const struct vg_val *params, size_t n_params,
+                      vg_row_cb cb, void *ctx, int64_t *out_changes)
+{
+  struct sq_txn *t = (struct sq_txn *)vt;
+  struct vg_val cols[SQ_COLS_MAX];
+  sqlite3_stmt *st;
+  int rc, stop = 0, n_cols;
+  rc = sq_adhoc(t->conn, sql, &st);
+  if (rc < 0)
+    return rc;
+  n_cols = sqlite3_column_count(st);
+  if (n_cols > SQ_COLS_MAX)
+    return -VG_EINVAL;
+  rc = sq_bind_vals(st, params, n_params);
+  if (rc < 0) {
+    sqlite3_clear_bindings(st);
+    return rc;
+  }
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    for (int i = 0; i < n_cols; i++) {
+      memset(&cols[i], 0, sizeof cols[i]);
+      switch (sqlite3_column_type(st, i)) {
+      case SQLITE_NULL: cols[i].type = VG_VAL_NULL; break;
+      case SQLITE_INTEGER:
+        cols[i].type = VG_VAL_INT;
+        cols[i].i = sqlite3_column_int64(st, i);
+        break;
+      case SQLITE_FLOAT:
+        cols[i].type = VG_VAL_REAL;
+        cols[i].d = sqlite3_column_double(st, i);
+        break;
+      default:
+        cols[i].type = VG_VAL_TEXT;
+        cols[i].s = (const char *)sqlite3_column_text(st, i);
+        cols[i].len = (size_t)sqlite3_column_bytes(st, i);
+        break;
+      }
+    }
+    stop = cb ? cb(ctx, cols, (size_t)n_cols) : 0;
+    if (stop)
+      break;
+  }
+  if (!stop && rc != SQLITE_DONE)
+    rc = sq_err(t->conn, rc, "sql");
+  else
+    rc = stop;
+  if (out_changes && rc == 0)
+    *out_changes = sqlite3_changes64(t->conn->db);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return rc;
+}
+
 /* ==== the vtable ======================================================== */
 
 const struct vg_store_ops store_sqlite_ops = {
   .name = "sqlite",
-  .version = 2,
+  .version = 3,
   .caps = VG_STORE_CAP_SAVEPOINT,
   .open = sq_open,
   .close = sq_close,
@@ -1281,4 +1393,5 @@ const struct vg_store_ops store_sqlite_ops = {
   .audit_tail = sq_audit_tail,
   .audit_append = sq_audit_append,
   .audit_list = sq_audit_list,
+  .sql = sq_sql_run,
 };
