@@ -2,7 +2,7 @@
 // while it is down clients get 503 with Retry-After, never a false 2xx;
 // once it is back ingest resumes on the same vigil process, and every
 // reading acknowledged with 200 is stored, once.
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +15,7 @@ if (STORE !== 'pg' || !process.env.VG_PG_STOP) {
 
 test('restart PostgreSQL during ingest: 503 + Retry-After, then resume, nothing acknowledged lost', async () => {
   const srv = await startServer();
+  after(() => srv.proc.kill('SIGKILL'));
   const pid = await createPatient(srv.url);
   const T0 = Date.now() - 86400000;
   const acked = new Set();

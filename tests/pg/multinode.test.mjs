@@ -3,7 +3,7 @@
 // exactly once, and each node reads what the other wrote at once.
 // Waiting for the features that do not exist yet: alert acknowledgement
 // across nodes, job takeover after a node dies, SSE fan-out (LISTEN/NOTIFY).
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,12 +15,19 @@ if (STORE !== 'pg') {
   process.exit(77);
 }
 
+// Servers still running when a test fails are killed, so a failure ends
+// the run instead of hanging it.
+const started = [];
+after(() => { for (const s of started) s.proc.kill('SIGKILL'); });
+
 // Node B serves the database of node A's directory.
 async function twoNodes() {
   const a = await startServer();
+  started.push(a);
   const dirB = mkdtempSync(join(tmpdir(), 'vigil-api-'));
   copyFileSync(join(a.dir, 'pg_url'), join(dirB, 'pg_url'));
   const b = await startServer({ dir: dirB });
+  started.push(b);
   assert.equal(a.db, b.db);
   return [a, b];
 }
