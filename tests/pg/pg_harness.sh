@@ -14,6 +14,9 @@
 # As root the server runs as the `postgres` system user (runuser), which
 # owns the temp dir. PG_HARNESS_FSYNC=on keeps fsync (default off: the
 # tests survive a server crash, not a machine crash; benchmarks set it on).
+# COMMAND is stopped after PG_HARNESS_TIMEOUT seconds (default 240, below
+# the ctest TIMEOUT of 300), so the cluster is always removed: a test killed
+# by ctest itself would leave the server running.
 set -u
 
 PGBIN=${PGBIN:-}
@@ -91,6 +94,7 @@ export VG_PG_STOP="$(q "${AS[@]}" "$PGBIN/pg_ctl" -D "$DATA" -m immediate -w sto
 export VG_PG_START="$(q "${AS[@]}" "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" -o "-p $PORT" -w -t 30 start)"
 echo "pg_harness: PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}')" \
      "on 127.0.0.1:$PORT (fsync=$FSYNC)"
-"$@"
+timeout --kill-after=5 "${PG_HARNESS_TIMEOUT:-240}" "$@"
 rc=$?
+[ $rc = 124 ] && echo "pg_harness: command timed out" >&2
 exit $rc
