@@ -164,6 +164,29 @@ static void add_common_headers(struct MHD_Response *resp, struct vg_req *r)
     MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"vigil\"");
 }
 
+/* Extra response headers a handler set for its request (FHIR: ETag,
+ * Last-Modified, Content-Location, X-Progress). A handler runs on the MHD
+ * thread that then sends its response, so one slot set per thread does.
+ * Declared in fhir.h until http.h gains it (see docs/fhir.md). */
+#define EXTRA_MAX 4
+static _Thread_local const struct vg_req *extra_req;
+static _Thread_local const char *extra_hdr[EXTRA_MAX][2];
+static _Thread_local int n_extra;
+
+void http_set_header(struct vg_req *r, const char *name, const char *value);
+void http_set_header(struct vg_req *r, const char *name, const char *value)
+{
+  if (extra_req != r) {
+    extra_req = r;
+    n_extra = 0;
+  }
+  if (n_extra < EXTRA_MAX) {
+    extra_hdr[n_extra][0] = name;
+    extra_hdr[n_extra][1] = value;
+    n_extra++;
+  }
+}
+
 static enum MHD_Result send_buf(struct vg_req *r, int status, const char *ctype)
 {
   struct MHD_Response *resp;
@@ -184,14 +207,45 @@ static enum MHD_Result send_buf(struct vg_req *r, int status, const char *ctype)
     MHD_add_response_header(resp, "Retry-After", "1");
   if (status == 405 && r->route == NULL)
     MHD_add_response_header(resp, "Allow", "GET, POST");
+  if (extra_req == r) {
+    for (int i = 0; i < n_extra; i++)
+      MHD_add_response_header(resp, extra_hdr[i][0], extra_hdr[i][1]);
+    extra_req = NULL;
+    n_extra = 0;
+  }
   r->status = status;
   ret = MHD_queue_response(r->conn, (unsigned)status, resp);
   MHD_destroy_response(resp);
   return ret;
 }
 
+/* FHIR clients expect an OperationOutcome, with the same status. */
+static int fhir_path(const char *path)
+{
+  return strncmp(path, "/fhir", 5) == 0 && (path[5] == '/' || !path[5]);
+}
+
+static enum MHD_Result send_fhir_error(struct vg_req *r)
+{
+  const char *msg = r->err_msg[0] ? r->err_msg : vg_strerror(r->err);
+  int st = vg_http_status(r->err);
+  buf_reset(&r->out);
+  buf_puts(&r->out, "{\"resourceType\":\"OperationOutcome\",\"issue\":"
+           "[{\"severity\":\"error\",\"code\":");
+  buf_puts(&r->out, st == 401 ? "\"login\"" : st == 403 ? "\"forbidden\""
+                  : st == 404 ? "\"not-found\"" : st == 409 || st == 412
+                  ? "\"conflict\"" : st == 413 ? "\"too-costly\""
+                  : st >= 500 ? "\"exception\"" : "\"invalid\"");
+  buf_puts(&r->out, ",\"diagnostics\":");
+  buf_json_str(&r->out, msg, strlen(msg));
+  buf_puts(&r->out, "}]}");
+  return send_buf(r, st, "application/fhir+json");
+}
+
 static enum MHD_Result send_error(struct vg_req *r)
 {
+  if (fhir_path(r->path))
+    return send_fhir_error(r);
   buf_reset(&r->out);
   buf_puts(&r->out, "{\"error\":{\"code\":");
   buf_json_str(&r->out, vg_errcode(r->err), strlen(vg_errcode(r->err)));
@@ -528,6 +582,7 @@ static struct vg_req *req_new(struct vg_http *h, struct MHD_Connection *conn,
   r->method = arena_strndup(a, method, strlen(method));
   r->path = arena_strndup(a, url, strlen(url));
   r->start_ns = vg_mono_ns();
+  extra_req = NULL; /* a new request may reuse a freed one's address */
   snprintf(r->request_id, sizeof r->request_id, "%08x-%06llx",
            request_prefix,
            (unsigned long long)atomic_fetch_add(&request_seq, 1) & 0xffffffULL);
@@ -604,7 +659,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     r->route = route_find(method, r->path, r, &path_known);
     if (!r->route) {
       if (strcmp(method, "GET") == 0 && !path_known &&
-          strncmp(r->path, "/api/", 5) != 0)
+          strncmp(r->path, "/api/", 5) != 0 && !fhir_path(r->path))
         return serve_static(r);
       vg_fail(r, path_known ? VG_EMETHOD : VG_ENOTFOUND, "%s %s",
               path_known ? "method not allowed for" : "no route for", r->path);
