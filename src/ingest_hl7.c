@@ -712,39 +712,40 @@ int hl7_patient_key(const struct vg_hl7 *m, size_t pid_seg, int rep,
   return n < 0 || (size_t)n >= buf_len ? -VG_ETOOBIG : n;
 }
 
-/* Patient by external identifier. The store has no index lookup for it
- * yet (see docs/gateways.md, "left"), so this pages through the patients:
- * fine for a ward's worth of patients, O(n) per message beyond that. */
-struct ident_scan {
-  const char *key;
-  struct vg_patient *out;
-  int64_t last;
-};
-
-static int ident_cb(void *ctx, const struct vg_patient *p)
+/* Patient by external identifier: one indexed lookup (patient.identifier
+ * is UNIQUE, so both backends answer it from the index). */
+static int id_cb(void *ctx, const struct vg_val *cols, size_t n_cols)
 {
-  struct ident_scan *s = ctx;
-  s->last = p->id;
-  if (strcmp(p->identifier, s->key))
-    return 0;
-  *s->out = *p;
+  if (n_cols < 1 || cols[0].type != VG_VAL_INT)
+    return -VG_ESTORE;
+  *(int64_t *)ctx = cols[0].i;
   return 1;
+}
+
+static int patient_id_by_identifier(struct vg_txn *t, const char *key,
+                                    int64_t *out_id)
+{
+  struct vg_val k = VG_TEXT(key);
+  int64_t id = 0;
+  int rc = store_sql(t, "SELECT id FROM patient WHERE identifier = $1", &k,
+                     1, id_cb, &id, NULL);
+  *out_id = 0;
+  if (rc == 0)
+    return -VG_ENOTFOUND;
+  if (rc != 1)
+    return rc;
+  *out_id = id;
+  return 0;
 }
 
 static int patient_by_identifier(struct vg_txn *t, const char *key,
                                  struct vg_patient *out)
 {
-  struct ident_scan s = {key, out, 0};
-  for (;;) {
-    int64_t before = s.last;
-    int rc = store_patient_list(t, s.last, 1024, ident_cb, &s);
-    if (rc == 1)
-      return 0;
-    if (rc)
-      return rc;
-    if (s.last == before)
-      return -VG_ENOTFOUND;
-  }
+  int64_t id;
+  int rc = patient_id_by_identifier(t, key, &id);
+  if (rc)
+    return rc;
+  return store_patient_get(t, id, out);
 }
 
 /* Find the patient named by any PID-3 repetition. OUT: *out_id, key of
@@ -755,7 +756,7 @@ static int resolve_patient(const struct vg_hl7_ctx *ctx,
                            int64_t *out_id, char *first_key, size_t key_len)
 {
   struct vg_txn *t = NULL;
-  struct vg_patient p;
+  int64_t id;
   int reps = hl7_reps(m, pid, 3), rc, any = 0;
   *out_id = 0;
   first_key[0] = '\0';
@@ -771,9 +772,9 @@ static int resolve_patient(const struct vg_hl7_ctx *ctx,
       continue;
     if (!any++)
       snprintf(first_key, key_len, "%s", key);
-    lrc = patient_by_identifier(t, key, &p);
+    lrc = patient_id_by_identifier(t, key, &id);
     if (lrc == 0) {
-      *out_id = p.id;
+      *out_id = id;
       rc = 0;
       break;
     }
@@ -1039,12 +1040,25 @@ struct adt_job {
   int created;
 };
 
-/* The store has no patient update operation yet (docs/gateways.md). */
+/* Write the ADT-owned fields of p (name, sex, birth date) to its row. */
 static int patient_update(struct vg_txn *t, struct vg_patient *p)
 {
-  (void)t;
-  (void)p;
-  return -VG_EUNAVAIL;
+  char sex[2] = {p->sex, '\0'};
+  struct vg_val v[5];
+  int64_t changes = 0;
+  int rc;
+  p->updated_ms = vg_now_ms();
+  v[0] = VG_TEXT(p->name);
+  v[1] = VG_TEXT(sex);
+  v[2] = p->birth_date[0] ? VG_TEXT(p->birth_date) : VG_NULLV;
+  v[3] = VG_INT(p->updated_ms);
+  v[4] = VG_INT(p->id);
+  rc = store_sql(t, "UPDATE patient SET name = $1, sex = $2, "
+                 "birth_date = $3, updated_ms = $4 WHERE id = $5", v, 5,
+                 NULL, NULL, &changes);
+  if (rc)
+    return rc;
+  return changes == 1 ? 0 : -VG_ENOTFOUND;
 }
 
 static int adt_job(struct vg_txn *t, void *ctx)
@@ -1166,12 +1180,6 @@ static int process_adt(const struct vg_hl7_ctx *ctx, const struct vg_hl7 *m,
   rc = writer_exec(ctx->writer, 1, adt_job, &j);
   if (rc == -VG_ECONFLICT) {
     add_err(st, "AE", "PID", 1, 3, 0, 205, "identifier conflict");
-    return 0;
-  }
-  if (rc == -VG_EUNAVAIL && !j.created) {
-    add_err(st, "AE", "PID", 1, 3, 0, 206,
-            "patient '%.64s' exists; updating it is not supported yet",
-            j.p.identifier);
     return 0;
   }
   if (rc) {

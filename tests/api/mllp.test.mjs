@@ -98,6 +98,33 @@ test('ADT^A01 creates the patient; PCD-01 ORU stores NIBP, SpO2 and HR', async (
   assert.equal(g.body.readings.length, 4);
 });
 
+test('ADT^A08 updates an existing patient (checked over HTTP)', async () => {
+  const a01 = 'MSH|^~\\&|ADT|HOSP|VIGIL|HOSP|20250301||ADT^A01^ADT_A01|U1|P|2.5\r' +
+    'PID|1||BED11^^^ICU^MR||Roe^Rick||19450101|M\r';
+  const [a] = await exchange(frame(a01), 1);
+  assert.deepEqual(msa(a).slice(1, 3), ['AA', 'U1'], a);
+  const list = await req(`${srv.url}/api/v1/patients?limit=1000`);
+  const p = list.body.patients.find((x) => x.identifier === 'ICU:BED11');
+  assert.ok(p, 'patient ICU:BED11 created');
+  assert.deepEqual([p.name, p.sex, p.birth_date], ['Rick Roe', 'male', '1945-01-01']);
+  const a08 = 'MSH|^~\\&|ADT|HOSP|VIGIL|HOSP|20250302||ADT^A08^ADT_A01|U2|P|2.5\r' +
+    'EVN|A08|20250302\rPID|1||BED11^^^ICU^MR||Roe^Erica^^^^^L||19450102|F\r';
+  const [b] = await exchange(frame(a08), 1);
+  assert.deepEqual(msa(b).slice(1, 3), ['AA', 'U2'], b);
+  assert.equal(seg(b, 'ERR').length, 0, b);
+  const g = await req(`${srv.url}/api/v1/patients/${p.id}`);
+  assert.equal(g.status, 200, g.text);
+  const q = g.body.patient ?? g.body;
+  assert.equal(q.id, p.id);
+  assert.equal(q.identifier, 'ICU:BED11');
+  assert.equal(q.name, 'Erica Roe');
+  assert.equal(q.sex, 'female');
+  assert.equal(q.birth_date, '1945-01-02');
+  // same patient, no second row
+  const again = await req(`${srv.url}/api/v1/patients?limit=1000`);
+  assert.equal(again.body.patients.filter((x) => x.identifier === 'ICU:BED11').length, 1);
+});
+
 test('AE names the field; AR for unsupported messages', async () => {
   await createPatient(srv.url, { name: 'Bed 8', identifier: 'ICU:BED8' });
   const bad = oru('E1', 'BED8', [

@@ -437,12 +437,135 @@ static void adt(void **state)
   ack = process(a08_same, sizeof a08_same - 1, &oc);
   check_ack(ack, "AA", "A2");
   assert_int_equal(oc.created, 0);
+  {
+    /* A08 for the existing patient: new name, sex, date of birth */
+    static const char a08[] =
+        "MSH|^~\\&|ADT|HOSP|VIGIL|HOSP|20250303||ADT^A08^ADT_A01|A5|P|2.5\r"
+        "PID|1||MRN77^^^HOSP^MR||Smith^Mary Ann||19600215|O\r";
+    static const char a08_clear[] =
+        "MSH|^~\\&|ADT|HOSP|VIGIL|HOSP|20250304||ADT^A08|A6|P|2.5\r"
+        "PID|1||MRN77^^^HOSP^MR||||\"\"\r";
+    struct vg_patient before;
+    assert_int_equal(store_begin(E.s, VG_TXN_READ, &t), 0);
+    assert_int_equal(store_patient_get(t, p.id, &before), 0);
+    store_rollback(t);
+    ack = process(a08, sizeof a08 - 1, &oc);
+    check_ack(ack, "AA", "A5");
+    assert_int_equal(oc.created, 0);
+    assert_int_equal(oc.patient_id, p.id);
+    assert_int_equal(store_begin(E.s, VG_TXN_READ, &t), 0);
+    assert_int_equal(store_patient_get(t, p.id, &p), 0);
+    store_rollback(t);
+    printf("A08: name '%s' -> '%s', sex %c -> %c, birth %s -> %s\n",
+           before.name, p.name, before.sex, p.sex, before.birth_date,
+           p.birth_date);
+    assert_string_equal(p.identifier, "HOSP:MRN77");
+    assert_string_equal(p.name, "Mary Ann Smith");
+    assert_string_equal(p.birth_date, "1960-02-15");
+    assert_int_equal(p.sex, 'O');
+    assert_string_equal(p.tz, before.tz);
+    assert_true(p.updated_ms >= before.updated_ms);
+    /* empty fields keep their value; "" clears the date of birth */
+    ack = process(a08_clear, sizeof a08_clear - 1, &oc);
+    check_ack(ack, "AA", "A6");
+    assert_int_equal(store_begin(E.s, VG_TXN_READ, &t), 0);
+    assert_int_equal(store_patient_get(t, p.id, &p), 0);
+    store_rollback(t);
+    assert_string_equal(p.name, "Mary Ann Smith");
+    assert_int_equal(p.sex, 'O');
+    assert_string_equal(p.birth_date, "");
+  }
   ack = process(a04_nopid3, sizeof a04_nopid3 - 1, &oc);
   check_ack(ack, "AE", "A3");
   assert_non_null(strstr(ack, "ERR||PID^1^3|101^"));
   ack = process(a01_badsex, sizeof a01_badsex - 1, &oc);
   check_ack(ack, "AE", "A4");
   assert_non_null(strstr(ack, "ERR||PID^1^8|103^"));
+}
+
+/* A job creating patients "BULK-<i>" for i in [0, n). */
+struct bulk {
+  int n;
+};
+
+static int job_bulk(struct vg_txn *t, void *ctx)
+{
+  struct bulk *b = ctx;
+  for (int i = 0; i < b->n; i++) {
+    struct vg_patient p;
+    int rc;
+    memset(&p, 0, sizeof p);
+    snprintf(p.identifier, sizeof p.identifier, "WARD:BULK-%05d", i);
+    snprintf(p.name, sizeof p.name, "Bulk %d", i);
+    snprintf(p.tz, sizeof p.tz, "UTC");
+    p.sex = 'U';
+    rc = store_patient_create(t, &p);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+/* With 10,000 patients, finding one by PID-3 must be one indexed lookup,
+ * not a walk over the patient list. Checked by behaviour: the store's
+ * fault hook fails the Nth wrapper call, so an A08 that needs a bounded
+ * number of store calls (begin, savepoint, lookup, get, update, release,
+ * commit) succeeds with the hook armed at 12, where paging through the
+ * list 1,024 patients at a time needs at least 10 list calls on top. The
+ * ORU path is checked the same way for its read-side lookup. */
+static void lookup_indexed(void **state)
+{
+  struct bulk b = {10000};
+  char msg[1024];
+  struct vg_hl7_outcome oc;
+  struct vg_patient p;
+  struct vg_txn *t;
+  const char *ack;
+  int64_t t0;
+  (void)state;
+  assert_int_equal(writer_exec(E.w, (size_t)b.n, job_bulk, &b), 0);
+  /* the last patient created: a list walk would reach it last */
+  snprintf(msg, sizeof msg,
+           "MSH|^~\\&|ADT|HOSP|VIGIL|HOSP|20250303||ADT^A08|L1|P|2.5\r"
+           "PID|1||BULK-%05d^^^WARD^MR||Last^Bulk||19700101|M\r",
+           b.n - 1);
+  t0 = vg_mono_ns();
+  store_fail_nth(12);
+  ack = process(msg, strlen(msg), &oc);
+  store_fail_nth(0);
+  printf("A08 among %d patients: %.2f ms, ack %s\n", b.n,
+         (double)(vg_mono_ns() - t0) / 1e6, oc.ack);
+  check_ack(ack, "AA", "L1");
+  assert_int_equal(oc.created, 0);
+  assert_int_equal(store_begin(E.s, VG_TXN_READ, &t), 0);
+  assert_int_equal(store_patient_get(t, oc.patient_id, &p), 0);
+  store_rollback(t);
+  assert_string_equal(p.identifier, "WARD:BULK-09999");
+  assert_string_equal(p.name, "Bulk Last");
+  /* ORU: the read-side lookup (begin, lookup, rollback) then the commit
+   * job; one reading for the last bulk patient, hook armed at 14 */
+  snprintf(msg, sizeof msg,
+           "MSH|^~\\&|MON|WARD|VIGIL|HOSP|20250301083005||ORU^R01|L2|P|"
+           "2.6\rPID|||BULK-09999^^^WARD^MR\r"
+           "OBX|1|NM|8867-4^Heart rate^LN||71|/min|||||F|||"
+           "20250301083000\r");
+  store_fail_nth(14);
+  ack = process(msg, strlen(msg), &oc);
+  store_fail_nth(0);
+  check_ack(ack, "AA", "L2");
+  assert_int_equal(oc.accepted, 1);
+  /* an identifier that is not there: found absent in a few calls (a
+   * walk takes 12), AE PID-3 */
+  snprintf(msg, sizeof msg,
+           "MSH|^~\\&|MON|WARD|VIGIL|HOSP|20250301083005||ORU^R01|L3|P|"
+           "2.6\rPID|||BULK-10000^^^WARD^MR\r"
+           "OBX|1|NM|8867-4^Heart rate^LN||71|/min|||||F|||"
+           "20250301083000\r");
+  store_fail_nth(8);
+  ack = process(msg, strlen(msg), &oc);
+  store_fail_nth(0);
+  check_ack(ack, "AE", "L3");
+  assert_non_null(strstr(ack, "ERR||PID^1^3|"));
 }
 
 /* ==== the sample set ==================================================== */
@@ -589,6 +712,7 @@ int main(void)
       cmocka_unit_test(pcd01_monitor),
       cmocka_unit_test(oru_errors),
       cmocka_unit_test(adt),
+      cmocka_unit_test(lookup_indexed),
       cmocka_unit_test(samples),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
