@@ -1,7 +1,7 @@
 // basics.test.mjs - health, metrics, codes, patients, devices, routing errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, req } from './lib.mjs';
+import { startServer, req, STORE } from './lib.mjs';
 
 let srv;
 before(async () => { srv = await startServer(); });
@@ -14,7 +14,7 @@ test('healthz, readyz and request ids', async () => {
   assert.match(h.headers.get('x-request-id'), /^[0-9a-f]{8}-[0-9a-f]{6}$/);
   const r = await req(`${srv.url}/readyz`);
   assert.equal(r.status, 200);
-  assert.equal(r.body.store, 'sqlite');
+  assert.equal(r.body.store, STORE);
 });
 
 test('unknown route is a JSON 404, wrong method a 405', async () => {
