@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "codes.h"
+#include "core_alloc.h"
 #include "core_arena.h"
 #include "core_buf.h"
 #include "core_errors.h"
@@ -385,12 +386,14 @@ static int build_result(struct vg_ingest_batch *b, size_t n_unknown,
   return 0;
 }
 
-int ingest_batch_commit(struct vg_ingest_batch *b, struct vg_writer *w,
-                        int atomic, struct vg_ingest_result *out)
+/* Before the job: early outcomes (0 with *out filled = nothing to store;
+ * -VG_EUNPROC, -VG_EUNAVAIL) or 1 = j prepared, run commit_job. Everything
+ * the job needs is allocated here, on the caller's thread. */
+static int commit_prepare(struct vg_ingest_batch *b, struct vg_writer *w,
+                          int atomic, struct job *j,
+                          struct vg_ingest_result *out)
 {
-  struct job j;
   size_t slots = 16, max_blk = 0;
-  int rc, rc2;
 
   memset(out, 0, sizeof *out);
   out->n_rejected = b->n_rej;
@@ -402,33 +405,94 @@ int ingest_batch_commit(struct vg_ingest_batch *b, struct vg_writer *w,
   if (!w)
     return -VG_EUNAVAIL;
 
-  /* Everything the job needs is allocated here, on the caller's thread. */
-  memset(&j, 0, sizeof j);
-  j.b = b;
-  j.atomic = atomic;
+  memset(j, 0, sizeof *j);
+  j->b = b;
+  j->atomic = atomic;
   while (slots < 2 * b->n_valid && slots < CACHE_MAX)
     slots *= 2;
-  j.cache = arena_alloc(b->a, slots * sizeof *j.cache);
+  j->cache = arena_alloc(b->a, slots * sizeof *j->cache);
   for (struct rblock *blk = b->head; blk; blk = blk->next)
     if (blk->n > max_blk)
       max_blk = blk->n;
-  j.scratch = arena_alloc(b->a, max_blk * sizeof *j.scratch);
-  j.scratch_st = arena_alloc(b->a, max_blk);
-  if (!j.cache || !j.scratch || !j.scratch_st)
+  j->scratch = arena_alloc(b->a, max_blk * sizeof *j->scratch);
+  j->scratch_st = arena_alloc(b->a, max_blk);
+  if (!j->cache || !j->scratch || !j->scratch_st)
     return -VG_ETOOBIG;
-  memset(j.cache, 0, slots * sizeof *j.cache);
-  j.cache_mask = slots - 1;
+  memset(j->cache, 0, slots * sizeof *j->cache);
+  j->cache_mask = slots - 1;
+  return 1;
+}
 
-  rc = writer_exec(w, b->n_valid, commit_job, &j);
+/* After the job returned rc: the result of batch j->b. */
+static int commit_finish(struct job *j, int rc, struct vg_ingest_result *out)
+{
+  int rc2;
   if (rc == 0 || rc == -VG_EUNPROC) {
-    rc2 = build_result(b, j.n_unknown, out);
+    rc2 = build_result(j->b, j->n_unknown, out);
     if (rc2)
       return rc2;
     if (rc == 0) {
-      out->accepted = j.accepted;
-      out->duplicate = j.duplicate;
+      out->accepted = j->accepted;
+      out->duplicate = j->duplicate;
     }
   }
+  return rc;
+}
+
+int ingest_batch_commit(struct vg_ingest_batch *b, struct vg_writer *w,
+                        int atomic, struct vg_ingest_result *out)
+{
+  struct job j;
+  int rc = commit_prepare(b, w, atomic, &j, out);
+  if (rc != 1)
+    return rc;
+  rc = writer_exec(w, b->n_valid, commit_job, &j);
+  return commit_finish(&j, rc, out);
+}
+
+/* ---- several batches in one writer job ----------------------------------- */
+
+struct multi_job {
+  struct job *jobs; /* only the batches that have readings to store */
+  size_t n;
+};
+
+static int multi_commit_job(struct vg_txn *t, void *ctx)
+{
+  struct multi_job *mj = ctx;
+  for (size_t i = 0; i < mj->n; i++) {
+    int rc = commit_job(t, &mj->jobs[i]);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+int ingest_batches_commit(struct vg_ingest_batch *const *b, size_t n,
+                          struct vg_writer *w, struct vg_ingest_result *out,
+                          int *out_rc)
+{
+  struct multi_job mj = {NULL, 0};
+  size_t *which = NULL, rows = 0;
+  int rc = 0;
+
+  if (n == 0)
+    return 0;
+  mj.jobs = vg_malloc(n * sizeof *mj.jobs);
+  which = vg_malloc(n * sizeof *which);
+  for (size_t i = 0; i < n; i++) {
+    out_rc[i] = commit_prepare(b[i], w, 0, &mj.jobs[mj.n], &out[i]);
+    if (out_rc[i] != 1)
+      continue; /* settled without the store (or failed on its own) */
+    which[mj.n++] = i;
+    rows += b[i]->n_valid;
+  }
+  if (mj.n)
+    rc = writer_exec(w, rows, multi_commit_job, &mj);
+  for (size_t k = 0; k < mj.n; k++)
+    out_rc[which[k]] = commit_finish(&mj.jobs[k], rc, &out[which[k]]);
+  vg_free(which);
+  vg_free(mj.jobs);
   return rc;
 }
 

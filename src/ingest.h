@@ -64,6 +64,20 @@ size_t ingest_batch_count(const struct vg_ingest_batch *b);
 int ingest_batch_commit(struct vg_ingest_batch *b, struct vg_writer *w,
                         int atomic, struct vg_ingest_result *out);
 
+/* Commit n batches (non-atomic, as ingest_batch_commit with atomic 0) in
+ * ONE writer job, so many small batches (one MQTT message each) cost one
+ * job instead of n. Each batch keeps its own result: OUT: out[i] and
+ * out_rc[i] (arrays of n, caller memory) are exactly what
+ * ingest_batch_commit(b[i], w, 0, &out[i]) would give, batches with no
+ * valid readings never touching the writer. The job is all or nothing: a
+ * store error in any batch rolls back every batch in it, each then getting
+ * that error in out_rc[i]. Returns the writer's result for the shared job
+ * (0 when no batch needed it). Batches may not be shared with other
+ * threads during the call; their arenas provide the job's memory. */
+int ingest_batches_commit(struct vg_ingest_batch *const *b, size_t n,
+                          struct vg_writer *w, struct vg_ingest_result *out,
+                          int *out_rc);
+
 /* {"accepted":n,"duplicate":n,"rejected":[{"index":i,"reason":"..."}]} */
 int ingest_result_json(const struct vg_ingest_result *r, struct vg_buf *out);
 

@@ -439,6 +439,113 @@ static void commit_unknown_patient_and_atomic(void **state)
   buf_free(&js);
 }
 
+/* Parse body (NDJSON) into a fresh batch in arena a, not committed. */
+static struct vg_ingest_batch *parsed(struct vg_arena *a, const char *body)
+{
+  struct vg_ingest_opts o = {NOW_MS, 600000, "api", 0};
+  struct vg_ingest_batch *b = ingest_batch_new(a, &o);
+  struct vg_bulk_parser *p = bulk_parser_new(VG_BULK_NDJSON, 0,
+                                             ingest_batch_item_cb, b);
+  assert_int_equal(bulk_parser_feed(p, body, strlen(body)), 0);
+  assert_int_equal(bulk_parser_finish(p), 0);
+  bulk_parser_free(p);
+  return b;
+}
+
+/* ingest_batches_commit: four batches, one writer job, each its own
+ * result; then a store fault inside the shared job fails every batch that
+ * needed the store and stores nothing. */
+static void commit_several_batches(void **state)
+{
+  struct env *e = *state;
+  struct vg_arena *a[4];
+  struct vg_ingest_batch *b[4];
+  struct vg_ingest_result res[4];
+  struct vg_writer_stats before, after;
+  struct vg_buf js = VG_BUF_INIT;
+  struct collect c;
+  char body[4][400];
+  int rcs[4], rc;
+  int64_t ghost = e->p2 + 1000;
+  size_t n1, n2;
+
+  n1 = stored(e, e->p1, &c);
+  n2 = stored(e, e->p2, &c);
+  /* 0: new for p1; 1: only a validation reject; 2: p2 + unknown patient;
+   * 3: the same reading as 0 (committed earlier in the same job) */
+  snprintf(body[0], sizeof body[0], "{\"patient\":%lld,\"code\":\"hr\","
+           "\"t\":1740100000000,\"value\":70,\"source\":\"m-1\"}",
+           (long long)e->p1);
+  snprintf(body[1], sizeof body[1], "{\"patient\":%lld,\"code\":\"hr\","
+           "\"t\":1740100000000,\"value\":7000}", (long long)e->p1);
+  snprintf(body[2], sizeof body[2], "{\"patient\":%lld,\"code\":\"hr\","
+           "\"t\":1740100000000,\"value\":71}\n{\"patient\":%lld,\"code\":"
+           "\"hr\",\"t\":1740100000000,\"value\":72}\n", (long long)ghost,
+           (long long)e->p2);
+  snprintf(body[3], sizeof body[3], "%s", body[0]);
+  for (int i = 0; i < 4; i++) {
+    a[i] = arena_new(0);
+    b[i] = parsed(a[i], body[i]);
+  }
+  writer_stats(e->w, &before);
+  rc = ingest_batches_commit(b, 4, e->w, res, rcs);
+  writer_stats(e->w, &after);
+  printf("  4 batches: rc %d, writer jobs +%llu\n", rc,
+         (unsigned long long)(after.jobs - before.jobs));
+  assert_int_equal(rc, 0);
+  assert_int_equal(after.jobs - before.jobs, 1);
+  for (int i = 0; i < 4; i++) {
+    buf_reset(&js);
+    ingest_result_json(&res[i], &js);
+    printf("  batch %d: rc %d %s\n", i, rcs[i], js.data);
+    assert_int_equal(rcs[i], 0);
+  }
+  assert_int_equal(res[0].accepted, 1);
+  assert_int_equal(res[0].n_rejected, 0);
+  assert_int_equal(res[1].accepted + res[1].duplicate, 0);
+  assert_int_equal(res[1].n_rejected, 1);
+  assert_int_equal(res[2].accepted, 1);
+  assert_int_equal(res[2].n_rejected, 1);
+  assert_int_equal(res[2].rejected[0].index, 0);
+  assert_non_null(strstr(res[2].rejected[0].reason, "unknown patient"));
+  assert_int_equal(res[3].accepted, 0);
+  assert_int_equal(res[3].duplicate, 1);
+  assert_int_equal(stored(e, e->p1, &c), n1 + 1);
+  assert_int_equal(stored(e, e->p2, &c), n2 + 1);
+  for (int i = 0; i < 4; i++)
+    arena_free(a[i]);
+
+  /* a store fault in the shared job: all or nothing */
+  snprintf(body[0], sizeof body[0], "{\"patient\":%lld,\"code\":\"hr\","
+           "\"t\":1740200000000,\"value\":70}", (long long)e->p1);
+  snprintf(body[2], sizeof body[2], "{\"patient\":%lld,\"code\":\"hr\","
+           "\"t\":1740200000000,\"value\":70}", (long long)e->p2);
+  snprintf(body[3], sizeof body[3], "{\"patient\":%lld,\"code\":\"hr\","
+           "\"t\":1740200001000,\"value\":70}", (long long)e->p2);
+  for (int i = 0; i < 4; i++) {
+    a[i] = arena_new(0);
+    b[i] = parsed(a[i], body[i]);
+  }
+  store_fail_nth(4);
+  rc = ingest_batches_commit(b, 4, e->w, res, rcs);
+  store_fail_nth(0);
+  printf("  with a store fault: rc %d (%s), per batch %d %d %d %d\n", rc,
+         vg_strerror(rc), rcs[0], rcs[1], rcs[2], rcs[3]);
+  assert_true(rc < 0);
+  assert_int_equal(rcs[0], rc);
+  assert_int_equal(rcs[1], 0); /* never needed the store */
+  assert_int_equal(res[1].n_rejected, 1);
+  assert_int_equal(rcs[2], rc);
+  assert_int_equal(rcs[3], rc);
+  assert_int_equal(stored(e, e->p1, &c), n1 + 1);
+  assert_int_equal(stored(e, e->p2, &c), n2 + 1);
+  for (int i = 0; i < 4; i++)
+    arena_free(a[i]);
+  /* zero batches: nothing to do */
+  assert_int_equal(ingest_batches_commit(b, 0, e->w, res, rcs), 0);
+  buf_free(&js);
+}
+
 static void commit_series(void **state)
 {
   struct env *e = *state;
@@ -509,6 +616,7 @@ int main(void)
       cmocka_unit_test(commit_accepts_and_dedups),
       cmocka_unit_test(commit_unknown_patient_and_atomic),
       cmocka_unit_test(commit_series),
+      cmocka_unit_test(commit_several_batches),
       cmocka_unit_test(commit_throughput),
   };
   int rc = cmocka_run_group_tests_name("ingest", pure, NULL, NULL);
