@@ -22,6 +22,7 @@ static const struct {
     [VG_M_HL7_AA] = {"vigil_hl7_messages_total", "HL7 v2 messages by ACK code", "ack=\"AA\""},
     [VG_M_HL7_AE] = {"vigil_hl7_messages_total", NULL, "ack=\"AE\""},
     [VG_M_HL7_AR] = {"vigil_hl7_messages_total", NULL, "ack=\"AR\""},
+    [VG_M_MQTT_JOBS] = {"vigil_mqtt_commit_jobs_total", "MQTT chunks of messages committed in one writer job", NULL},
 };
 
 static const struct {

@@ -13,6 +13,7 @@ enum vg_counter {
   VG_M_INGEST_BATCHES, VG_M_BODY_BYTES,
   VG_M_MQTT_MESSAGES, VG_M_MQTT_REJECTED, VG_M_MQTT_CONNECTS,
   VG_M_HL7_AA, VG_M_HL7_AE, VG_M_HL7_AR,
+  VG_M_MQTT_JOBS, /* writer jobs the MQTT workers ran (one per chunk) */
   VG_M_COUNTER_MAX
 };
 
