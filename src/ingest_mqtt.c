@@ -1,7 +1,8 @@
 /* ingest_mqtt.c - MQTT gateway over libmosquitto (ingest_mqtt.h): the
- * network thread queues messages, a pool of workers runs them through the
- * ingest path (so many group commits are in flight at once) and publishes
- * the application-level ack after commit. */
+ * network thread queues messages; a few workers each take everything
+ * queued, commit those messages' batches in one writer job
+ * (ingest_batches_commit) and publish each message's own application-level
+ * ack after the commit. */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -98,64 +99,139 @@ static int fail_json(struct vg_buf *ack, int rc, const char *fmt, ...)
   return rc;
 }
 
-int mqtt_handle(struct vg_store *store, struct vg_writer *writer,
-                int64_t future_ms, const char *dev, const char *payload,
-                size_t len, struct vg_buf *ack)
+/* One message on its way through a chunk: device check and parse
+ * (prepare), then a shared commit, then its own ack (finish). */
+struct mwork {
+  const char *dev, *payload;
+  size_t len;
+  struct vg_buf *ack;
+  struct vg_arena *a;
+  struct vg_ingest_batch *b; /* NULL: settled in prepare (rc, ack set) */
+  int rc;
+};
+
+/* Device lookup (in the chunk's READ transaction t), bound-patient check,
+ * bulk parse and validation into w->b; on failure w->rc and the ack. */
+static void prepare(struct vg_txn *t, int64_t future_ms, int64_t now_ms,
+                    struct mwork *w)
 {
   struct vg_ingest_opts opts = {0};
-  struct vg_ingest_result res;
   struct vg_device d;
-  struct vg_txn *t = NULL;
-  struct vg_arena *a = NULL;
   struct vg_bulk_parser *p = NULL;
-  struct vg_ingest_batch *b;
+  struct vg_ingest_batch *b = NULL;
   int rc;
 
-  rc = store_begin(store, VG_TXN_READ, &t);
-  if (rc)
-    return fail_json(ack, rc, "store: %s", vg_strerror(rc));
-  rc = store_device_by_serial(t, dev, &d);
-  store_rollback(t);
-  if (rc == -VG_ENOTFOUND)
-    return fail_json(ack, -VG_EFORBIDDEN, "unknown device '%.64s'", dev);
-  if (rc)
-    return fail_json(ack, rc, "store: %s", vg_strerror(rc));
-  if (d.patient_id <= 0)
-    return fail_json(ack, -VG_EFORBIDDEN,
-                     "device '%.64s' is not bound to a patient", dev);
-  a = arena_new(0);
-  opts.now_ms = vg_now_ms();
+  w->b = NULL;
+  w->a = NULL;
+  rc = store_device_by_serial(t, w->dev, &d);
+  if (rc == -VG_ENOTFOUND) {
+    w->rc = fail_json(w->ack, -VG_EFORBIDDEN, "unknown device '%.64s'",
+                      w->dev);
+    return;
+  }
+  if (rc) {
+    w->rc = fail_json(w->ack, rc, "store: %s", vg_strerror(rc));
+    return;
+  }
+  if (d.patient_id <= 0) {
+    w->rc = fail_json(w->ack, -VG_EFORBIDDEN,
+                      "device '%.64s' is not bound to a patient", w->dev);
+    return;
+  }
+  w->a = arena_new(0);
+  opts.now_ms = now_ms;
   opts.future_ms = future_ms;
   opts.default_source = d.serial;
   opts.only_patient = d.patient_id;
-  b = a ? ingest_batch_new(a, &opts) : NULL;
+  b = w->a ? ingest_batch_new(w->a, &opts) : NULL;
   p = b ? bulk_parser_new(VG_BULK_JSON, 0, ingest_batch_item_cb, b) : NULL;
   if (!p) {
-    rc = fail_json(ack, -VG_ENOMEM, "no memory");
+    w->rc = fail_json(w->ack, -VG_ENOMEM, "no memory");
     goto fail;
   }
-  rc = bulk_parser_feed(p, payload, len);
+  rc = bulk_parser_feed(p, w->payload, w->len);
   if (!rc)
     rc = bulk_parser_finish(p);
   if (rc) {
     const char *why = bulk_parser_error(p);
-    rc = fail_json(ack, rc, "%s", why && *why ? why : vg_strerror(rc));
+    w->rc = fail_json(w->ack, rc, "%s", why && *why ? why : vg_strerror(rc));
     goto fail;
   }
-  rc = ingest_batch_commit(b, writer, 0, &res);
-  if (rc) {
-    rc = fail_json(ack, rc, "readings not stored: %s", vg_strerror(rc));
-    goto fail;
-  }
-  metrics_add(VG_M_INGEST_BATCHES, 1);
-  metrics_add(VG_M_READINGS_ACCEPTED, res.accepted);
-  metrics_add(VG_M_READINGS_DUPLICATE, res.duplicate);
-  metrics_add(VG_M_READINGS_REJECTED, res.n_rejected);
-  rc = ingest_result_json(&res, ack);
+  bulk_parser_free(p);
+  w->b = b;
+  w->rc = 0;
+  return;
 fail:
   bulk_parser_free(p);
-  arena_free(a);
-  return rc;
+  arena_free(w->a);
+  w->a = NULL;
+}
+
+/* Handle n messages: one READ transaction for the device lookups, one
+ * writer job for all their batches (ingest_batches_commit), then each
+ * message's own ack. OUT: w[i].rc and w[i].ack. */
+static void handle_chunk(struct vg_store *store, struct vg_writer *writer,
+                         int64_t future_ms, struct mwork *w, size_t n)
+{
+  struct vg_ingest_batch **bs = vg_malloc(n * sizeof *bs);
+  struct vg_ingest_result *res = vg_malloc(n * sizeof *res);
+  int *rcs = vg_malloc(n * sizeof *rcs);
+  size_t *which = vg_malloc(n * sizeof *which);
+  struct vg_txn *t = NULL;
+  int64_t now_ms = vg_now_ms();
+  size_t k = 0;
+  int rc;
+
+  rc = store_begin(store, VG_TXN_READ, &t);
+  for (size_t i = 0; i < n; i++) {
+    if (rc) {
+      w[i].b = NULL;
+      w[i].a = NULL;
+      w[i].rc = fail_json(w[i].ack, rc, "store: %s", vg_strerror(rc));
+      continue;
+    }
+    prepare(t, future_ms, now_ms, &w[i]);
+    if (w[i].b) {
+      bs[k] = w[i].b;
+      which[k++] = i;
+    }
+  }
+  if (!rc)
+    store_rollback(t);
+  ingest_batches_commit(bs, k, writer, res, rcs);
+  for (size_t j = 0; j < k; j++) {
+    struct mwork *x = &w[which[j]];
+    if (rcs[j]) {
+      x->rc = fail_json(x->ack, rcs[j], "readings not stored: %s",
+                        vg_strerror(rcs[j]));
+    } else {
+      metrics_add(VG_M_INGEST_BATCHES, 1);
+      metrics_add(VG_M_READINGS_ACCEPTED, res[j].accepted);
+      metrics_add(VG_M_READINGS_DUPLICATE, res[j].duplicate);
+      metrics_add(VG_M_READINGS_REJECTED, res[j].n_rejected);
+      x->rc = ingest_result_json(&res[j], x->ack);
+    }
+    arena_free(x->a); /* res[j] points into it: the ack is written */
+    x->a = NULL;
+  }
+  vg_free(which);
+  vg_free(rcs);
+  vg_free(res);
+  vg_free(bs);
+}
+
+int mqtt_handle(struct vg_store *store, struct vg_writer *writer,
+                int64_t future_ms, const char *dev, const char *payload,
+                size_t len, struct vg_buf *ack)
+{
+  struct mwork w;
+  memset(&w, 0, sizeof w);
+  w.dev = dev;
+  w.payload = payload;
+  w.len = len;
+  w.ack = ack;
+  handle_chunk(store, writer, future_ms, &w, 1);
+  return w.rc;
 }
 
 /* ==== gateway =========================================================== */
@@ -165,6 +241,9 @@ fail:
 #define QUEUE_MAX 65536 /* messages waiting for a worker; the network
                            thread blocks beyond (TCP back-pressure) */
 #define TOPIC_IN "vigil/in/+/readings"
+#define CHUNK_MAX 512   /* messages one worker commits in one writer job */
+#define WORKERS_DEFAULT 4 /* few workers, big chunks: the writer then sees
+                             one job per chunk, not one per message */
 
 struct qmsg {
   struct qmsg *next;
@@ -188,6 +267,7 @@ struct vg_mqtt {
   struct qmsg *head, *tail;
   size_t n_queued;
   int n_busy;
+  uint64_t n_jobs; /* chunks committed (under mu) */
   int stopping;
   pthread_t *workers;
   atomic_int connected;
@@ -290,18 +370,12 @@ static void on_message(struct mosquitto *mosq, void *obj,
   pthread_mutex_unlock(&m->mu);
 }
 
-static void work_one(struct vg_mqtt *m, struct qmsg *q, struct vg_buf *ack)
+/* Publish q's ack (ack holds the JSON) and count the outcome rc. */
+static void publish_ack(struct vg_mqtt *m, struct qmsg *q,
+                        const struct vg_buf *ack, int rc)
 {
   char topic[VG_ID_MAX + 32];
   mosquitto_property *props = NULL;
-  int rc;
-  buf_reset(ack);
-  if (q->len > m->opts.max_len)
-    rc = fail_json(ack, -VG_ETOOBIG, "payload of %zu bytes exceeds %zu",
-                   q->len, m->opts.max_len);
-  else
-    rc = mqtt_handle(m->store, m->writer, m->opts.future_ms, q->dev,
-                     q->payload, q->len, ack);
   if (rc) {
     m->n_rej++;
     metrics_add(VG_M_MQTT_REJECTED, 1);
@@ -321,38 +395,83 @@ static void work_one(struct vg_mqtt *m, struct qmsg *q, struct vg_buf *ack)
   mosquitto_property_free_all(&props);
 }
 
+/* Run a chunk of n queued messages through one shared commit and publish
+ * every message's own ack. acks and w are the worker's (CHUNK_MAX each). */
+static void work_chunk(struct vg_mqtt *m, struct qmsg **qs, size_t n,
+                       struct vg_buf *acks, struct mwork *w)
+{
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    buf_reset(&acks[i]);
+    if (qs[i]->len > m->opts.max_len) {
+      int rc = fail_json(&acks[i], -VG_ETOOBIG, "payload of %zu bytes "
+                         "exceeds %zu", qs[i]->len, m->opts.max_len);
+      publish_ack(m, qs[i], &acks[i], rc);
+      continue;
+    }
+    memset(&w[k], 0, sizeof w[k]);
+    w[k].dev = qs[i]->dev;
+    w[k].payload = qs[i]->payload;
+    w[k].len = qs[i]->len;
+    w[k].ack = &acks[i];
+    k++;
+  }
+  if (k)
+    handle_chunk(m->store, m->writer, m->opts.future_ms, w, k);
+  k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (qs[i]->len <= m->opts.max_len) {
+      publish_ack(m, qs[i], &acks[i], w[k].rc);
+      k++;
+    }
+}
+
 static void *worker_main(void *arg)
 {
   struct vg_mqtt *m = arg;
-  struct vg_buf ack;
-  buf_init(&ack, 16u << 20);
+  struct vg_buf *acks = vg_calloc(CHUNK_MAX, sizeof *acks);
+  struct mwork *w = vg_calloc(CHUNK_MAX, sizeof *w);
+  struct qmsg *qs[CHUNK_MAX];
+  for (size_t i = 0; i < CHUNK_MAX; i++)
+    buf_init(&acks[i], 16u << 20);
   for (;;) {
-    struct qmsg *q;
+    size_t n = 0;
     pthread_mutex_lock(&m->mu);
     while (!m->head && !m->stopping)
       pthread_cond_wait(&m->nonempty, &m->mu);
-    q = m->head;
-    if (!q) {
+    if (!m->head) {
       pthread_mutex_unlock(&m->mu);
       break;
     }
-    m->head = q->next;
+    /* take everything queued (up to CHUNK_MAX): what arrived while the
+     * other workers were committing goes in one writer job */
+    while (m->head && n < CHUNK_MAX) {
+      qs[n++] = m->head;
+      m->head = m->head->next;
+    }
     if (!m->head)
       m->tail = NULL;
-    m->n_queued--;
+    m->n_queued -= n;
     m->n_busy++;
-    pthread_cond_signal(&m->nonfull);
+    pthread_cond_broadcast(&m->nonfull);
     pthread_mutex_unlock(&m->mu);
-    work_one(m, q, &ack);
-    free(q->corr); /* allocated by libmosquitto */
-    vg_free(q);
+    work_chunk(m, qs, n, acks, w);
+    for (size_t i = 0; i < n; i++) {
+      free(qs[i]->corr); /* allocated by libmosquitto */
+      vg_free(qs[i]);
+    }
+    metrics_add(VG_M_MQTT_JOBS, 1);
     pthread_mutex_lock(&m->mu);
     m->n_busy--;
+    m->n_jobs++;
     if (!m->head && !m->n_busy)
       pthread_cond_broadcast(&m->idle);
     pthread_mutex_unlock(&m->mu);
   }
-  buf_free(&ack);
+  for (size_t i = 0; i < CHUNK_MAX; i++)
+    buf_free(&acks[i]);
+  vg_free(acks);
+  vg_free(w);
   return NULL;
 }
 
@@ -379,7 +498,7 @@ int mqtt_start(struct vg_store *store, struct vg_writer *writer,
   if (!m->opts.max_len)
     m->opts.max_len = 1u << 20;
   if (m->opts.workers <= 0)
-    m->opts.workers = 64;
+    m->opts.workers = WORKERS_DEFAULT;
   m->store = store;
   m->writer = writer;
   pthread_mutex_init(&m->mu, NULL);
@@ -442,6 +561,9 @@ void mqtt_stats(struct vg_mqtt *m, struct vg_mqtt_stats *out)
   out->rejected = m->n_rej;
   out->connects = m->n_conn;
   out->connected = m->connected;
+  pthread_mutex_lock(&m->mu);
+  out->jobs = m->n_jobs;
+  pthread_mutex_unlock(&m->mu);
 }
 
 void mqtt_stop(struct vg_mqtt *m)

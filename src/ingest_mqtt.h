@@ -17,7 +17,9 @@ struct vg_mqtt_opts {
   const char *client_id; /* keys the persistent session ("vigil") */
   const char *share;     /* "" or a shared-subscription group name */
   size_t max_len;        /* largest payload (default 1 MiB) */
-  int workers;           /* ingest threads (default 64) */
+  int workers;           /* ingest threads (default 4); each takes every
+                            queued message (up to 512) and commits them in
+                            one writer job, each keeping its own ack */
   int64_t future_ms;     /* as vg_ingest_opts.future_ms */
 };
 
@@ -39,6 +41,7 @@ int mqtt_start(struct vg_store *store, struct vg_writer *writer,
 
 struct vg_mqtt_stats {
   uint64_t messages, committed, rejected, connects;
+  uint64_t jobs;  /* writer jobs (chunks of messages) */
   int connected;
 };
 void mqtt_stats(struct vg_mqtt *m, struct vg_mqtt_stats *out);
