@@ -32,7 +32,7 @@ int api_parse_id(const char *s, int64_t *out)
 {
   char *end;
   long long v;
-  if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+  if (!s || *s < '0' || *s > '9') /* strtoll would skip leading \t\n\v */
     return -VG_EINVAL;
   errno = 0;
   v = strtoll(s, &end, 10);
