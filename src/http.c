@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "api.h"
 #include "auth.h"
 #include "auth_audit.h"
+#include "auth_ratelimit.h"
 #include "config.h"
 #include "core_alloc.h"
 #include "core_arena.h"
@@ -41,6 +43,9 @@ struct vg_http {
 };
 
 static int serving_tls;
+/* Rate limiters (NULL = off), made by http_start, freed by http_stop. */
+static struct vg_ratelimit *rl_addr, *rl_token;
+static int rl_exempt_loopback;
 
 static const struct vg_route routes[] = {
 #define X(m, p, fn, chunk, scope) {m, p, fn, chunk, scope},
@@ -132,6 +137,30 @@ static const struct vg_route *route_find(const char *method, const char *path,
   return NULL;
 }
 
+/* The router as on_request runs it, for tests and fuzzing (fuzz_http.c):
+ * METHOD and PATH, NUL-terminated. Returns the index into http_routes(),
+ * -1 when no route has the path (404), -2 when only the method differs
+ * (405). OUT: out_params[] (VG_MAX_PATH_PARAMS) gets the captured segments,
+ * allocated in A (borrowed; valid until A is freed). Declared here only:
+ * not part of the http.h interface. */
+int http_route_match_for_test(struct vg_arena *a, const char *method,
+                              const char *path, const char **out_params);
+int http_route_match_for_test(struct vg_arena *a, const char *method,
+                              const char *path, const char **out_params)
+{
+  struct vg_req r;
+  const struct vg_route *rt;
+  int known, i;
+  memset(&r, 0, sizeof r);
+  r.arena = a;
+  rt = route_find(method, path, &r, &known);
+  for (i = 0; i < VG_MAX_PATH_PARAMS; i++)
+    out_params[i] = r.params[i];
+  if (!rt)
+    return known ? -2 : -1;
+  return (int)(rt - routes);
+}
+
 /* ------------------------------------------------------------------ */
 /* Responses                                                           */
 
@@ -187,6 +216,16 @@ void http_set_header(struct vg_req *r, const char *name, const char *value)
   }
 }
 
+static int has_extra(const struct vg_req *r, const char *name)
+{
+  if (extra_req != r)
+    return 0;
+  for (int i = 0; i < n_extra; i++)
+    if (strcasecmp(extra_hdr[i][0], name) == 0)
+      return 1;
+  return 0;
+}
+
 static enum MHD_Result send_buf(struct vg_req *r, int status, const char *ctype)
 {
   struct MHD_Response *resp;
@@ -203,7 +242,7 @@ static enum MHD_Result send_buf(struct vg_req *r, int status, const char *ctype)
   MHD_add_response_header(resp, "Content-Type", ctype);
   if (r->location)
     MHD_add_response_header(resp, "Location", r->location);
-  if (status == 503 || status == 429)
+  if (status == 503 || (status == 429 && !has_extra(r, "Retry-After")))
     MHD_add_response_header(resp, "Retry-After", "1");
   if (status == 405 && r->route == NULL)
     MHD_add_response_header(resp, "Allow", "GET, POST");
@@ -432,6 +471,69 @@ static int route_patient_scoped(const struct vg_route *rt)
   return strncmp(rt->pattern, "/api/v1/patients/{id}", 21) == 0;
 }
 
+/* Over LIMITER's rate for KEY: records 429 with Retry-After, returns 1. */
+static int rate_limited(struct vg_req *r, struct vg_ratelimit *limiter,
+                        const void *key, size_t key_len)
+{
+  int64_t retry_s;
+  if (!limiter ||
+      ratelimit_take(limiter, key, key_len, vg_mono_ns() / 1000000,
+                     &retry_s) == 0)
+    return 0;
+  http_set_header(r, "Retry-After", arena_printf(r->arena, "%lld",
+                                                 (long long)retry_s));
+  vg_fail(r, VG_ERATE, "too many requests; retry in %lld s",
+          (long long)retry_s);
+  return 1;
+}
+
+/* The per-address limit: IPv4 by address, IPv6 by /64 (one host usually
+ * holds a whole /64). Loopback is exempt when configured (a local reverse
+ * proxy would otherwise put every client in one bucket). */
+static int addr_rate_limited(struct vg_req *r)
+{
+  static const unsigned char v4_loop_mapped[12] = {0, 0, 0, 0, 0, 0,
+                                                   0, 0, 0, 0, 0xff, 0xff};
+  const union MHD_ConnectionInfo *ci;
+  const unsigned char *b;
+  unsigned char key[9];
+  size_t key_len;
+  if (!rl_addr)
+    return 0;
+  ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (!ci || !ci->client_addr)
+    return 0;
+  if (ci->client_addr->sa_family == AF_INET) {
+    b = (const unsigned char *)&((const struct sockaddr_in *)
+                                     ci->client_addr)->sin_addr;
+    if (rl_exempt_loopback && b[0] == 127)
+      return 0;
+    key[0] = 4;
+    memcpy(key + 1, b, 4);
+    key_len = 5;
+  } else if (ci->client_addr->sa_family == AF_INET6) {
+    b = (const unsigned char *)&((const struct sockaddr_in6 *)
+                                     ci->client_addr)->sin6_addr;
+    if (memcmp(b, v4_loop_mapped, 12) == 0) { /* ::ffff:a.b.c.d */
+      if (rl_exempt_loopback && b[12] == 127)
+        return 0;
+      key[0] = 4;
+      memcpy(key + 1, b + 12, 4);
+      key_len = 5;
+    } else {
+      if (rl_exempt_loopback &&
+          IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)b))
+        return 0;
+      key[0] = 6;
+      memcpy(key + 1, b, 8);
+      key_len = 9;
+    }
+  } else {
+    return 0;
+  }
+  return rate_limited(r, rl_addr, key, key_len);
+}
+
 /* Credentials of the request: a bearer token, else the session cookie
  * (whose writes need the CSRF header). 0 with *out set, 1 when there are
  * none, or a negative error (recorded). */
@@ -459,6 +561,8 @@ static int authenticate(struct vg_req *r, struct vg_principal *out)
   if (rc)
     return vg_fail(r, rc, "cannot check credentials");
   out->via_cookie = via_cookie;
+  if (rate_limited(r, rl_token, tok, len))
+    return r->err;
   if (via_cookie && strcmp(r->method, "GET") != 0 &&
       strcmp(r->method, "HEAD") != 0) {
     csrf = http_header(r, VG_CSRF_HEADER);
@@ -656,6 +760,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
       return MHD_NO;
     *con_cls = r;
     atomic_fetch_add(&h->in_flight, 1);
+    /* Probes stay answerable under any load; everything else is limited
+     * per address before any other work. */
+    if (strcmp(r->path, "/healthz") != 0 && strcmp(r->path, "/readyz") != 0 &&
+        addr_rate_limited(r))
+      return send_error(r);
     r->route = route_find(method, r->path, r, &path_known);
     if (!r->route) {
       if (strcmp(method, "GET") == 0 && !path_known &&
@@ -822,6 +931,16 @@ int http_start(struct vg_app *app, struct vg_http **out)
     flags |= MHD_USE_TLS;
   }
   request_prefix = (unsigned)(vg_now_ms() ^ ((int64_t)getpid() << 16));
+  if (ratelimit_new(cfg->rate_addr_rps, cfg->rate_addr_burst, &rl_addr) ||
+      ratelimit_new(cfg->rate_token_rps, cfg->rate_token_burst, &rl_token)) {
+    ratelimit_free(rl_addr);
+    rl_addr = NULL;
+    vg_free(h->tls_cert);
+    vg_free(h->tls_key);
+    vg_free(h);
+    return -VG_ENOMEM;
+  }
+  rl_exempt_loopback = cfg->rate_exempt_loopback;
   h->daemon = MHD_start_daemon(
       flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
       MHD_OPTION_SOCK_ADDR, sa,
@@ -838,6 +957,9 @@ int http_start(struct vg_app *app, struct vg_http **out)
   if (!h->daemon) {
     vg_error("http.start", "error=\"cannot listen\" bind=%s port=%lld errno=%d",
              cfg->bind, (long long)cfg->port, errno);
+    ratelimit_free(rl_addr);
+    ratelimit_free(rl_token);
+    rl_addr = rl_token = NULL;
     vg_free(h->tls_cert);
     vg_free(h->tls_key);
     vg_free(h);
@@ -866,6 +988,9 @@ void http_stop(struct vg_http *h, int drain_ms)
     nanosleep(&ts, NULL);
   }
   MHD_stop_daemon(h->daemon);
+  ratelimit_free(rl_addr);
+  ratelimit_free(rl_token);
+  rl_addr = rl_token = NULL;
   if (h->tls_key)
     sodium_memzero(h->tls_key, strlen(h->tls_key));
   vg_free(h->tls_cert);
