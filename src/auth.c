@@ -159,18 +159,36 @@ void auth_csrf_for(const char *token, size_t len, char *csrf)
 
 /* ==== roles and scopes ================================================== */
 
+/* Region-and-people scopes of the clinical roles (docs/care.md); admin
+ * holds them through "*"; org.write, team.write and patient.merge stay
+ * admin-only. */
+#define CARE_ORG_SCOPES                                                      \
+  "org.read team.read household.read household.write contract.read "        \
+  "contract.write condition.read condition.write visit.read visit.write "   \
+  "report.read report.patients"
+
+/* The care-flow resources (assessment, alerts, tasks, referrals,
+ * consults, events) for the clinical roles. */
+#define CARE_FLOW_SCOPES                                                     \
+  "assessment.read alert.read alert.write task.read task.write "            \
+  "referral.read referral.write consult.read consult.write events.read"
+
 static const struct {
   const char *role, *scopes;
 } role_table[] = {
   {"admin", "*"},
   {"clinician", "patient.read patient.write device.read device.write "
-                "reading.read reading.write analyze.run"},
+                "reading.read reading.write analyze.run " CARE_ORG_SCOPES
+                " " CARE_FLOW_SCOPES},
   {"doctor", "patient.read patient.write device.read device.write "
-             "reading.read reading.write analyze.run"},
+             "reading.read reading.write analyze.run " CARE_ORG_SCOPES
+                " " CARE_FLOW_SCOPES},
   {"nurse", "patient.read patient.write device.read device.write "
-            "reading.read reading.write analyze.run"},
-  {"patient", "patient.read reading.read reading.write analyze.run"},
-  {"researcher", "analyze.run"},
+            "reading.read reading.write analyze.run " CARE_ORG_SCOPES
+                " " CARE_FLOW_SCOPES},
+  {"patient", "patient.read reading.read reading.write analyze.run "
+              "condition.read"},
+  {"researcher", "analyze.run report.read"},
   {"device", "reading.write"},
   {"client", ""}, /* the scopes granted to the client (app_user.scopes) */
 };
