@@ -12,7 +12,12 @@
 static const char *const scopes[] = {
     "public", "metrics.read", "patient.read", "patient.write", "device.read",
     "device.write", "reading.read", "reading.write", "analyze.run",
-    "self", "audit.read"};
+    "self", "audit.read",
+    /* care layer: region and people, population reports */
+    "org.read", "org.write", "team.read", "team.write", "household.read",
+    "household.write", "contract.read", "contract.write", "condition.read",
+    "condition.write", "visit.read", "visit.write", "patient.merge",
+    "report.read", "report.patients"};
 
 static int known_scope(const char *s)
 {
