@@ -1,0 +1,183 @@
+// care_org.test.mjs - region and people end to end: the organisation tree
+// (subtree listing, moves, cycles refused), teams with members, households
+// with members, contracts (end date, renewal due), conditions under a
+// patient, visits, optimistic versioning (If-Match -> 412, body version ->
+// 409, two concurrent updates: one wins), filters and keyset paging, patient
+// merge keeping readings and history, and the row-level rule.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, req, createPatient } from './lib.mjs';
+
+let srv, U;
+const post = (p, b, h) => req(`${U}${p}`, 'POST', b, h);
+const put = (p, b, h) => req(`${U}${p}`, 'PUT', b, h);
+const get = (p, h) => req(`${U}${p}`, 'GET', undefined, h);
+
+before(async () => { srv = await startServer(); U = srv.url; });
+after(async () => { const { code } = await srv.stop(); assert.equal(code, 0); });
+
+async function org(name, level, parent) {
+  const r = await post('/api/v1/organizations', { name, level, ...(parent ? { parent } : {}) });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.headers.get('location'), `/api/v1/organizations/${r.body.id}`);
+  return r.body;
+}
+
+test('organisation tree: create, subtree, move, cycle refused, versioning', async () => {
+  const county = await org('County A', 'county_hospital');
+  const chc = await org('CHC 1', 'community_health_centre', county.id);
+  const chc2 = await org('CHC 2', 'community_health_centre', county.id);
+  const vil = await org('Village 1', 'village_clinic', chc.id);
+  assert.equal(county.path, `/${county.id}/`);
+  assert.equal(vil.path, `/${county.id}/${chc.id}/${vil.id}/`);
+  assert.equal(vil.version, 1);
+
+  const sub = await get(`/api/v1/organizations?under=${chc.id}`);
+  assert.deepEqual(sub.body.organizations.map((o) => o.id), [chc.id, vil.id]);
+  const kids = await get(`/api/v1/organizations?parent=${county.id}&level=community_health_centre`);
+  assert.deepEqual(kids.body.organizations.map((o) => o.id), [chc.id, chc2.id]);
+
+  assert.equal((await post('/api/v1/organizations', { name: 'x', level: 'hut' })).status, 400);
+  assert.equal((await post('/api/v1/organizations', { name: 'x', level: 'village_clinic', parent: 999999 })).status, 422);
+  assert.equal((await post('/api/v1/organizations', { name: 'x', level: 'village_clinic', colour: 1 })).status, 400);
+
+  // Versioning: no precondition -> 412; stale If-Match -> 412; stale body version -> 409.
+  assert.equal((await put(`/api/v1/organizations/${chc.id}`, { name: 'CHC One' })).status, 412);
+  assert.equal((await put(`/api/v1/organizations/${chc.id}`, { name: 'CHC One' }, { 'if-match': '"7"' })).status, 412);
+  assert.equal((await put(`/api/v1/organizations/${chc.id}`, { name: 'CHC One', version: 7 })).status, 409);
+  const ok = await put(`/api/v1/organizations/${chc.id}`, { name: 'CHC One' }, { 'if-match': '"1"' });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.body.version, 2);
+  assert.equal(ok.body.name, 'CHC One');
+
+  // Move CHC 1 under CHC 2: the village's path follows.
+  const mv = await put(`/api/v1/organizations/${chc.id}`, { parent: chc2.id, version: 2 });
+  assert.equal(mv.status, 200, mv.text);
+  const v2 = await get(`/api/v1/organizations/${vil.id}`);
+  assert.equal(v2.body.path, `/${county.id}/${chc2.id}/${chc.id}/${vil.id}/`);
+  // A cycle: county under its own village.
+  const cyc = await put(`/api/v1/organizations/${county.id}`, { parent: vil.id, version: 1 });
+  assert.equal(cyc.status, 422, cyc.text);
+
+  // Two concurrent updates from the same version: exactly one wins.
+  const cur = (await get(`/api/v1/organizations/${chc2.id}`)).body.version;
+  const [a, b] = await Promise.all([
+    put(`/api/v1/organizations/${chc2.id}`, { code: 'A' }, { 'if-match': `"${cur}"` }),
+    put(`/api/v1/organizations/${chc2.id}`, { code: 'B' }, { 'if-match': `"${cur}"` })]);
+  assert.deepEqual([a.status, b.status].sort(), [200, 412]);
+  const fin = await get(`/api/v1/organizations/${chc2.id}`);
+  assert.equal(fin.body.version, cur + 1);
+  assert.equal(fin.body.code, a.status === 200 ? 'A' : 'B');
+});
+
+test('teams, households, contracts, conditions, visits; paging; merge', async () => {
+  const chc = await org('CHC M', 'community_health_centre');
+  const vil = await org('Village M', 'village_clinic', chc.id);
+  const me = (await get('/api/v1/me')).body;
+  const team = await post('/api/v1/teams', { name: 'Team 1', org: chc.id, members: [{ user: me.id, role: 'gp', lead: true }] });
+  assert.equal(team.status, 201, team.text);
+  assert.deepEqual(team.body.members.map((m) => [m.user, m.role, m.lead]), [[me.id, 'gp', true]]);
+  assert.equal((await post('/api/v1/teams', { name: 'T', org: chc.id, members: [{ user: 999999, role: 'gp' }] })).status, 422);
+  assert.equal((await post('/api/v1/teams', { name: 'T', org: chc.id, members: [{ user: me.id, role: 'chef' }] })).status, 400);
+  const byMember = await get(`/api/v1/teams?member=${me.id}`);
+  assert.ok(byMember.body.teams.some((t) => t.id === team.body.id));
+
+  const p1 = await createPatient(U, { name: 'Li Wei' });
+  const p2 = await createPatient(U, { name: 'Li Wei (dup)' });
+  const p3 = await createPatient(U, { name: 'Wang Fang' });
+  const hh = await post('/api/v1/households', { name: 'Li', address: '1 Road', org: vil.id,
+    members: [{ patient: p1, relation: 'head', priority: ['low_income'] }, { patient: p3, relation: 'spouse' }] });
+  assert.equal(hh.status, 201, hh.text);
+  assert.deepEqual(hh.body.members.map((m) => m.patient), [p1, p3]);
+  assert.deepEqual(hh.body.members[0].priority, ['low_income']);
+  // A patient belongs to one household.
+  const clash = await post('/api/v1/households', { org: vil.id, members: [{ patient: p1 }] });
+  assert.equal(clash.status, 409, clash.text);
+  const byPatient = await get(`/api/v1/households?patient=${p3}`);
+  assert.deepEqual(byPatient.body.households.map((h) => h.id), [hh.body.id]);
+
+  // Contracts: end date = signed + term; renewal due 30 days before.
+  const c = await post('/api/v1/contracts', { team: team.body.id, household: hh.body.id, signed_date: '2024-02-29', term_months: 12 });
+  assert.equal(c.status, 201, c.text);
+  assert.equal(c.body.end_date, '2025-02-28');
+  assert.equal(c.body.renewal_due_date, '2025-01-29');
+  assert.equal(c.body.renewal_due, true);
+  assert.equal(c.body.expired, true);
+  assert.equal((await post('/api/v1/contracts', { team: team.body.id, signed_date: '2024-01-01' })).status, 400);
+  assert.equal((await post('/api/v1/contracts', { team: team.body.id, household: hh.body.id, patient: p1, signed_date: '2024-01-01' })).status, 400);
+  const future = new Date(Date.now() + 200 * 864e5).toISOString().slice(0, 10);
+  const c2 = await post('/api/v1/contracts', { team: team.body.id, patient: p2, signed_date: future, term_months: 12 });
+  assert.equal(c2.body.renewal_due, false);
+  const due = await get(`/api/v1/contracts?team=${team.body.id}&renewal_due_before=2025-02-01`);
+  assert.deepEqual(due.body.contracts.map((x) => x.id), [c.body.id]);
+  const ofP3 = await get(`/api/v1/contracts?patient=${p3}`); // through the household
+  assert.deepEqual(ofP3.body.contracts.map((x) => x.id), [c.body.id]);
+  assert.equal((await put(`/api/v1/contracts/${c.body.id}`, { team: 999, version: 1 })).status, 422); // fixed field
+  const term = await put(`/api/v1/contracts/${c.body.id}`, { status: 'terminated' }, { 'if-match': 'W/"1"' });
+  assert.equal(term.status, 200, term.text);
+  assert.equal(term.body.renewal_due, false);
+
+  // Conditions under a patient.
+  const cond = await post(`/api/v1/patients/${p1}/conditions`, { code: 'hypertension', enrolled_date: '2025-01-10' });
+  assert.equal(cond.status, 201, cond.text);
+  assert.equal(cond.headers.get('location'), `/api/v1/patients/${p1}/conditions/${cond.body.id}`);
+  assert.equal(cond.body.status, 'active');
+  assert.equal((await post(`/api/v1/patients/${p1}/conditions`, { code: 'hypertension', enrolled_date: '2025-01-10' })).status, 409);
+  assert.equal((await post(`/api/v1/patients/${p1}/conditions`, { code: 'gout', enrolled_date: '2025-01-10' })).status, 400);
+  assert.equal((await get(`/api/v1/patients/${p3}/conditions/${cond.body.id}`)).status, 404); // not p3's
+  const dead = await put(`/api/v1/patients/${p1}/conditions/${cond.body.id}`, { status: 'dead', status_date: '2025-01-01', version: 1 });
+  assert.equal(dead.status, 400, dead.text); // before enrolment
+  const tr = await put(`/api/v1/patients/${p1}/conditions/${cond.body.id}`, { status: 'transferred', status_date: '2025-06-01', version: 1 });
+  assert.equal(tr.status, 200, tr.text);
+  assert.equal(tr.body.status_date, '2025-06-01');
+  await post(`/api/v1/patients/${p2}/conditions`, { code: 't2d', enrolled_date: '2025-03-01' });
+  await post(`/api/v1/patients/${p2}/conditions`, { code: 'hypertension', enrolled_date: '2024-03-01' });
+  const lst = await get(`/api/v1/patients/${p2}/conditions?code=t2d`);
+  assert.deepEqual(lst.body.conditions.map((x) => x.code), ['t2d']);
+
+  // Visits.
+  const v = await post('/api/v1/visits', { patient: p2, time: '2025-05-01T09:00:00+08:00', sbp: 150, dbp: 95, glucose_mmol: 8.1,
+    symptoms: 'dizziness', adherence: 'partial', next_date: '2025-05-15' });
+  assert.equal(v.status, 201, v.text);
+  assert.equal(v.body.time, '2025-05-01T01:00:00.000Z');
+  assert.equal(v.body.by, me.id);
+  assert.equal((await post('/api/v1/visits', { patient: p2, time: '2025-05-01T09:00:00+08:00', sbp: 150 })).status, 400);
+  assert.equal((await post('/api/v1/visits', { patient: p2, time: 'yesterday' })).status, 400);
+  for (let i = 0; i < 5; i++)
+    await post('/api/v1/visits', { patient: p2, time: Date.UTC(2025, 6, 1 + i), kind: 'phone' });
+  // Keyset paging over the patient's visits.
+  const seen = [];
+  let cursor = '';
+  for (let k = 0; k < 10; k++) {
+    const pg = await get(`/api/v1/visits?patient=${p2}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+    assert.equal(pg.status, 200, pg.text);
+    seen.push(...pg.body.visits.map((x) => x.id));
+    if (!pg.body.next_cursor) break;
+    cursor = pg.body.next_cursor;
+  }
+  assert.equal(seen.length, 6);
+  assert.deepEqual([...seen].sort((a, b) => a - b), seen);
+  const july = await get(`/api/v1/visits?patient=${p2}&from=${Date.UTC(2025, 6, 2)}&to=${Date.UTC(2025, 6, 4)}`);
+  assert.equal(july.body.visits.length, 2);
+
+  // Merge p2 (duplicate) into p1: readings (a shared key once), visits,
+  // contract and the condition p1 lacks move; p1's own hypertension stays.
+  const t0 = Date.UTC(2025, 4, 1);
+  const rd = (pid, t, v2) => ({ patient: pid, code: 'hr', t, value: v2, source: 'cuff' });
+  const ing = await post('/api/v1/readings', { readings: [rd(p1, t0, 70), rd(p2, t0, 71), rd(p2, t0 + 60000, 72)] });
+  assert.equal(ing.body.accepted, 3, ing.text);
+  const m = await post(`/api/v1/patients/${p2}/merge`, { into: p1 });
+  assert.equal(m.status, 200, m.text);
+  assert.equal(m.body.moved_readings, 1);
+  const rds = await get(`/api/v1/patients/${p1}/readings?code=hr&from=${t0 - 1}&to=${t0 + 120000}`);
+  assert.equal(rds.status, 200, rds.text);
+  assert.equal(rds.text.match(/"value"/g).length, 2);
+  assert.equal((await get(`/api/v1/visits?patient=${p1}`)).body.visits.length, 6);
+  assert.equal((await get(`/api/v1/visits?patient=${p2}`)).body.visits.length, 0);
+  const conds = (await get(`/api/v1/patients/${p1}/conditions`)).body.conditions;
+  assert.deepEqual(conds.map((x) => [x.code, x.status]).sort(), [['hypertension', 'transferred'], ['t2d', 'active']]);
+  assert.deepEqual((await get(`/api/v1/contracts?patient=${p1}`)).body.contracts.map((x) => x.id).sort(), [c.body.id, c2.body.id].sort());
+  assert.equal((await post(`/api/v1/patients/${p2}/merge`, { into: p1 })).status, 409); // already merged
+  assert.equal((await post(`/api/v1/patients/${p1}/merge`, { into: p1 })).status, 400);
+  assert.equal((await post(`/api/v1/patients/${p3}/merge`, { into: 999999 })).status, 422);
+});
