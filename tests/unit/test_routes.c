@@ -17,7 +17,9 @@ static const char *const scopes[] = {
     "org.read", "org.write", "team.read", "team.write", "household.read",
     "household.write", "contract.read", "contract.write", "condition.read",
     "condition.write", "visit.read", "visit.write", "patient.merge",
-    "report.read", "report.patients"};
+    "report.read", "report.patients",
+    /* FHIR Bulk Data export */
+    "export.read"};
 
 static int known_scope(const char *s)
 {
