@@ -188,7 +188,7 @@ static const struct {
                 " " CARE_FLOW_SCOPES},
   {"patient", "patient.read reading.read reading.write analyze.run "
               "condition.read"},
-  {"researcher", "analyze.run report.read export.read"}, /* export: de-identified only */
+  {"researcher", "analyze.run report.read export.read"}, /* de-identified */
   {"device", "reading.write"},
   {"client", ""}, /* the scopes granted to the client (app_user.scopes) */
 };
