@@ -20,6 +20,12 @@
 #include "core_buf.h"
 #include "core_time.h"
 
+#ifdef HAVE_MOSQUITTO
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+#include "ingest_mqtt.h"
+#endif
+
 #define SIM_THREADS_MAX 64
 #define SIM_BATCH_MAX 100000
 #define SIM_TZ_MIN 480 /* simulated devices report local time at UTC+08:00 */
@@ -48,6 +54,8 @@ static char sim_authz[256];
 
 struct sim {
   char url[512];
+  char mqtt[512];      /* --mqtt URL: publish as devices instead of HTTP */
+  atomic_llong acks;   /* MQTT application acks received */
   long n_patients, batch, threads;
   double rate, duration_s;
   struct sim_patient *pats;
@@ -416,7 +424,7 @@ static void sim_usage(FILE *out)
           "usage: vigil simulate --url URL --patients N --rate R "
           "--duration S\n"
           "                      [--batch B] [--threads T] [--seed X]\n"
-          "                      [--token-file F]\n"
+          "                      [--token-file F] [--mqtt URL]\n"
           "Sends realistic home-device readings to a running server:\n"
           "finds N patients (GET /api/v1/patients, creating the missing\n"
           "ones), then T threads POST JSON batches of B readings to\n"
@@ -434,7 +442,13 @@ static void sim_usage(FILE *out)
           "  --seed X        random seed (default: from the clock)\n"
           "  --token-file F  file holding an API token with patient.read,\n"
           "                  patient.write and reading.write (or set\n"
-          "                  VIGIL_TOKEN); e.g. from `vigil token create`\n\n"
+          "                  VIGIL_TOKEN); e.g. from `vigil token create`\n"
+          "  --mqtt URL      publish as devices over MQTT instead: each\n"
+          "                  patient gets a device sim-<id> (POST\n"
+          "                  /api/v1/devices, bound), whose events go QoS 1\n"
+          "                  to vigil/in/sim-<id>/readings; the\n"
+          "                  application acks on vigil/out/+/ack are\n"
+          "                  counted (needs device.write too)\n\n"
           "A progress line goes to stderr every second; a summary with the\n"
           "achieved rate at the end. Exit status: 0 ok, 1 if the server\n"
           "could not be used or any request failed, 2 on bad arguments.\n",
@@ -527,6 +541,10 @@ static int sim_parse(struct sim *s, uint64_t *seed, int argc, char **argv)
       if (sim_num(flag, val, 1, SIM_THREADS_MAX, &v))
         return -1;
       s->threads = (long)v;
+    } else if (!strcmp(flag, "--mqtt")) {
+      if (!val || strlen(val) >= sizeof s->mqtt)
+        goto bad;
+      snprintf(s->mqtt, sizeof s->mqtt, "%s", val);
     } else if (!strcmp(flag, "--token-file")) {
       if (sim_token_file(val))
         return -1;
@@ -563,6 +581,131 @@ static void sim_progress(struct sim *s, double elapsed_s, long long *last,
   *last = sent;
   *last_s = elapsed_s;
 }
+
+/* ==== MQTT mode ========================================================= */
+
+#ifdef HAVE_MOSQUITTO
+/* Create device sim-<id> bound to patient id (409: it exists already). */
+static int sim_bind_device(struct sim *s, CURL *c, struct vg_buf *resp,
+                           int64_t id)
+{
+  char url[600], body[160];
+  long status;
+  int len = snprintf(body, sizeof body, "{\"serial\":\"sim-%lld\",\"kind\":"
+                     "\"bp_cuff\",\"patient\":%lld}", (long long)id,
+                     (long long)id);
+  snprintf(url, sizeof url, "%s/api/v1/devices", s->url);
+  if (sim_http(c, url, body, (size_t)len, resp, &status, NULL))
+    return -1;
+  if (status == 201 || status == 409)
+    return 0;
+  fprintf(stderr, "vigil simulate: POST %s: HTTP %ld %s\n", url, status,
+          resp->data ? resp->data : "");
+  return -1;
+}
+
+static void sim_on_ack(struct mosquitto *m, void *obj,
+                       const struct mosquitto_message *msg)
+{
+  struct sim *s = obj;
+  struct vg_buf b = VG_BUF_INIT;
+  (void)m;
+  if (strncmp(msg->topic, "vigil/out/sim-", 14))
+    return;
+  b.data = msg->payload;
+  b.len = (size_t)msg->payloadlen;
+  atomic_fetch_add(&s->acks, 1);
+  if (sim_tally(s, &b)) {
+    atomic_fetch_add(&s->errors, 1);
+    if (atomic_load(&s->errors) < 5)
+      fprintf(stderr, "vigil simulate: ack %.200s\n",
+              (const char *)msg->payload);
+  }
+}
+
+/* One connection publishes every patient's device events, paced to
+ * s->rate readings/s for s->duration_s, then waits (<= 10 s) for the acks.
+ * Returns 0 when every message was acked without error. */
+static int sim_mqtt(struct sim *s, uint64_t *rng)
+{
+  char host[256], user[128], pass[128], topic[96];
+  struct vg_buf b = VG_BUF_INIT;
+  struct mosquitto *m = NULL;
+  long long last = 0;
+  double last_s = 0, elapsed;
+  int port, rc = 1;
+  int64_t end, due;
+  long k = 0;
+  if (mqtt_parse_url(s->mqtt, host, sizeof host, &port, user, sizeof user,
+                     pass, sizeof pass)) {
+    fprintf(stderr, "vigil simulate: bad --mqtt URL '%s'\n", s->mqtt);
+    return 1;
+  }
+  mosquitto_lib_init();
+  m = mosquitto_new(NULL, true, s);
+  if (!m)
+    goto fail;
+  mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+  if (user[0])
+    mosquitto_username_pw_set(m, user, pass[0] ? pass : NULL);
+  mosquitto_message_callback_set(m, sim_on_ack);
+  if (mosquitto_connect(m, host, port, 30) != MOSQ_ERR_SUCCESS) {
+    fprintf(stderr, "vigil simulate: cannot connect to %s:%d\n", host, port);
+    goto fail;
+  }
+  mosquitto_subscribe(m, NULL, "vigil/out/+/ack", 1);
+  mosquitto_loop_start(m);
+  sim_sleep_ns(300000000LL); /* let the subscription settle */
+  s->t0_ns = vg_mono_ns();
+  end = s->t0_ns + (int64_t)(s->duration_s * 1e9);
+  due = s->t0_ns;
+  while (vg_mono_ns() < end) {
+    struct sim_patient *p = &s->pats[k++ % s->n_patients];
+    size_t n = 0;
+    int64_t now = vg_now_ms();
+    buf_reset(&b);
+    buf_puts(&b, "{\"readings\":[");
+    sim_event(&b, &n, p, rng, now, 3);
+    buf_puts(&b, "]}");
+    snprintf(topic, sizeof topic, "vigil/in/sim-%lld/readings",
+             (long long)p->id);
+    if (b.err || mosquitto_publish(m, NULL, topic, (int)b.len, b.data, 1,
+                                   false) != MOSQ_ERR_SUCCESS) {
+      atomic_fetch_add(&s->errors, 1);
+      continue;
+    }
+    atomic_fetch_add(&s->sent, 1);
+    due += (int64_t)((double)n / s->rate * 1e9);
+    if (due > vg_mono_ns())
+      sim_sleep_ns(due - vg_mono_ns());
+    elapsed = (double)(vg_mono_ns() - s->t0_ns) / 1e9;
+    if (elapsed >= last_s + 1)
+      sim_progress(s, elapsed, &last, &last_s, "simulate(mqtt):");
+  }
+  for (int i = 0; i < 1000 && atomic_load(&s->acks) < atomic_load(&s->sent);
+       i++)
+    sim_sleep_ns(10000000LL);
+  elapsed = (double)(vg_mono_ns() - s->t0_ns) / 1e9;
+  fprintf(stderr,
+          "simulate(mqtt): done in %.1fs: messages %lld, acks %lld; "
+          "readings accepted %lld duplicate %lld rejected %lld; errors %lld;"
+          " %.1f acked messages/s\n", elapsed, atomic_load(&s->sent),
+          atomic_load(&s->acks), atomic_load(&s->accepted),
+          atomic_load(&s->duplicate), atomic_load(&s->rejected),
+          atomic_load(&s->errors),
+          elapsed > 0 ? (double)atomic_load(&s->acks) / elapsed : 0.0);
+  rc = atomic_load(&s->errors) ||
+       atomic_load(&s->acks) != atomic_load(&s->sent);
+  mosquitto_disconnect(m);
+  mosquitto_loop_stop(m, false);
+fail:
+  if (m)
+    mosquitto_destroy(m);
+  mosquitto_lib_cleanup();
+  buf_free(&b);
+  return rc;
+}
+#endif
 
 int cli_simulate(int argc, char **argv)
 {
@@ -607,6 +750,19 @@ int cli_simulate(int argc, char **argv)
           "at %s\n", s.n_patients, have, s.n_patients - have, s.url);
   for (k = 0; k < s.n_patients; k++)
     sim_profile(&s.pats[k], &rng, vg_now_ms());
+  if (s.mqtt[0]) {
+#ifdef HAVE_MOSQUITTO
+    for (k = 0; k < s.n_patients; k++)
+      if (sim_bind_device(&s, c, &resp, s.pats[k].id))
+        goto fail;
+    fprintf(stderr, "vigil simulate: %ld devices sim-<patient> bound; "
+            "publishing to %s\n", s.n_patients, s.mqtt);
+    rc = sim_mqtt(&s, &rng);
+#else
+    fprintf(stderr, "vigil simulate: built without libmosquitto\n");
+#endif
+    goto fail;
+  }
 
   /* Threads: each owns a slice of patients and a share of the readings. */
   n_threads = s.threads < s.n_patients ? s.threads : s.n_patients;
