@@ -3,6 +3,7 @@
 #include "http.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <zlib.h>
@@ -40,6 +42,7 @@ struct vg_http {
   int port;
   int tls;
   char *tls_cert, *tls_key; /* PEM, kept for the daemon's lifetime */
+  struct hdr_watch *watch;  /* header deadlines: one per connection */
 };
 
 static int serving_tls;
@@ -665,6 +668,158 @@ static void audit_request(struct vg_req *r)
 }
 
 /* ------------------------------------------------------------------ */
+/* Header deadline (slowloris)                                         */
+
+/* libmicrohttpd's connection timeout is an idle timeout: a client that
+ * trickles one header byte now and then keeps its connection forever. So
+ * each connection also gets a deadline for its request line and headers
+ * (header_timeout s from connect, and again from the end of each request
+ * on a kept-alive connection); a reaper thread shuts down the sockets past
+ * it, and libmicrohttpd then closes them. The table has one slot per
+ * allowed connection (conn_max) and never grows. */
+#define DEADLINE_NONE INT64_MAX
+
+struct hdr_slot {
+  int fd;                 /* -1 = free */
+  int64_t deadline_ns;    /* DEADLINE_NONE while a request is in progress */
+};
+
+struct hdr_watch {
+  pthread_mutex_t mu;
+  pthread_t reaper;
+  int stop;
+  int64_t timeout_ns;
+  size_t n;
+  size_t n_free;
+  size_t *free_idx;       /* stack of free slot indexes */
+  struct hdr_slot *slots;
+  atomic_uint_fast64_t cut; /* connections cut at their deadline */
+};
+
+static void *hdr_reaper(void *arg)
+{
+  struct hdr_watch *w = arg;
+  struct timespec ts = {0, 200 * 1000 * 1000};
+  for (;;) {
+    int64_t now;
+    pthread_mutex_lock(&w->mu);
+    if (w->stop) {
+      pthread_mutex_unlock(&w->mu);
+      return NULL;
+    }
+    now = vg_mono_ns();
+    for (size_t i = 0; i < w->n; i++) {
+      struct hdr_slot *s = &w->slots[i];
+      if (s->fd >= 0 && s->deadline_ns < now) {
+        /* The fd stays open until the CLOSED notification frees the slot
+         * under this lock, so it cannot be a reused descriptor. */
+        shutdown(s->fd, SHUT_RDWR);
+        s->deadline_ns = DEADLINE_NONE;
+        atomic_fetch_add(&w->cut, 1);
+      }
+    }
+    pthread_mutex_unlock(&w->mu);
+    nanosleep(&ts, NULL);
+  }
+}
+
+static void hdr_watch_free(struct hdr_watch *w)
+{
+  if (!w)
+    return;
+  pthread_mutex_lock(&w->mu);
+  w->stop = 1;
+  pthread_mutex_unlock(&w->mu);
+  pthread_join(w->reaper, NULL);
+  pthread_mutex_destroy(&w->mu);
+  vg_free(w->free_idx);
+  vg_free(w->slots);
+  vg_free(w);
+}
+
+/* A watch for N connections, or NULL when timeout_s is 0 (off) or on
+ * failure (logged; the server runs without header deadlines). */
+static struct hdr_watch *hdr_watch_new(size_t n, int64_t timeout_s)
+{
+  struct hdr_watch *w;
+  if (timeout_s <= 0 || n == 0)
+    return NULL;
+  w = vg_calloc(1, sizeof *w);
+  if (!w)
+    return NULL;
+  w->slots = vg_calloc(n, sizeof *w->slots);
+  w->free_idx = vg_calloc(n, sizeof *w->free_idx);
+  if (!w->slots || !w->free_idx)
+    goto fail;
+  w->n = w->n_free = n;
+  for (size_t i = 0; i < n; i++) {
+    w->slots[i].fd = -1;
+    w->free_idx[i] = n - 1 - i;
+  }
+  w->timeout_ns = timeout_s * 1000000000LL;
+  pthread_mutex_init(&w->mu, NULL);
+  if (pthread_create(&w->reaper, NULL, hdr_reaper, w) != 0) {
+    pthread_mutex_destroy(&w->mu);
+    goto fail;
+  }
+  return w;
+fail:
+  vg_error("http.start", "error=\"no header deadline watch\"");
+  vg_free(w->slots);
+  vg_free(w->free_idx);
+  vg_free(w);
+  return NULL;
+}
+
+/* Set the deadline of CONN's slot: DEADLINE_NONE, or now + timeout. */
+static void hdr_deadline(struct vg_http *h, struct MHD_Connection *conn,
+                         int arm)
+{
+  const union MHD_ConnectionInfo *ci;
+  struct hdr_slot *s;
+  if (!h->watch)
+    return;
+  ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  if (!ci || !ci->socket_context)
+    return;
+  s = ci->socket_context;
+  pthread_mutex_lock(&h->watch->mu);
+  if (s->fd >= 0)
+    s->deadline_ns = arm ? vg_mono_ns() + h->watch->timeout_ns : DEADLINE_NONE;
+  pthread_mutex_unlock(&h->watch->mu);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+  struct vg_http *h = cls;
+  struct hdr_watch *w = h->watch;
+  const union MHD_ConnectionInfo *ci;
+  struct hdr_slot *s;
+  if (!w)
+    return;
+  pthread_mutex_lock(&w->mu);
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    *socket_context = NULL;
+    if (ci && w->n_free > 0) {
+      s = &w->slots[w->free_idx[--w->n_free]];
+      s->fd = ci->connect_fd;
+      s->deadline_ns = vg_mono_ns() + w->timeout_ns;
+      *socket_context = s;
+    }
+  } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+    s = *socket_context;
+    s->fd = -1;
+    s->deadline_ns = DEADLINE_NONE;
+    w->free_idx[w->n_free++] = (size_t)(s - w->slots);
+    *socket_context = NULL;
+  }
+  pthread_mutex_unlock(&w->mu);
+}
+
+/* ------------------------------------------------------------------ */
 /* Request lifecycle                                                   */
 
 static struct vg_req *req_new(struct vg_http *h, struct MHD_Connection *conn,
@@ -760,6 +915,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
       return MHD_NO;
     *con_cls = r;
     atomic_fetch_add(&h->in_flight, 1);
+    hdr_deadline(h, conn, 0); /* headers are complete */
     /* Probes stay answerable under any load; everything else is limited
      * per address before any other work. */
     if (strcmp(r->path, "/healthz") != 0 && strcmp(r->path, "/readyz") != 0 &&
@@ -804,9 +960,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
   struct vg_http *h = cls;
   struct vg_req *r = *con_cls;
   int64_t ns;
-  (void)conn;
   if (!r)
     return;
+  hdr_deadline(h, conn, 1); /* the next request on this connection */
   ns = vg_mono_ns() - r->start_ns;
   audit_request(r);
   metrics_observe(VG_H_REQUEST_SECONDS, ns);
@@ -941,14 +1097,17 @@ int http_start(struct vg_app *app, struct vg_http **out)
     return -VG_ENOMEM;
   }
   rl_exempt_loopback = cfg->rate_exempt_loopback;
+  h->watch = hdr_watch_new((size_t)cfg->conn_max, cfg->header_timeout);
   h->daemon = MHD_start_daemon(
       flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
       MHD_OPTION_SOCK_ADDR, sa,
       MHD_OPTION_THREAD_POOL_SIZE, threads,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->request_timeout,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->conn_max,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->conn_per_addr,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_mem_max,
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
       MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
       /* Unused without MHD_USE_TLS; NULL ends the list early there. */
       h->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert,
@@ -960,6 +1119,7 @@ int http_start(struct vg_app *app, struct vg_http **out)
     ratelimit_free(rl_addr);
     ratelimit_free(rl_token);
     rl_addr = rl_token = NULL;
+    hdr_watch_free(h->watch);
     vg_free(h->tls_cert);
     vg_free(h->tls_key);
     vg_free(h);
@@ -988,6 +1148,10 @@ void http_stop(struct vg_http *h, int drain_ms)
     nanosleep(&ts, NULL);
   }
   MHD_stop_daemon(h->daemon);
+  if (h->watch)
+    vg_info("http.stop", "header_deadline_cuts=%llu",
+            (unsigned long long)atomic_load(&h->watch->cut));
+  hdr_watch_free(h->watch);
   ratelimit_free(rl_addr);
   ratelimit_free(rl_token);
   rl_addr = rl_token = NULL;
