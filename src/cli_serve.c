@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "care_assess.h"
 #include "cli_auth.h"
 #include "config.h"
 #include "core_errors.h"
@@ -105,6 +106,7 @@ int cli_serve(int argc, char **argv)
   struct vg_writer *writer = NULL;
   struct vg_mllp *mllp = NULL;
   struct vg_mqtt *mqtt = NULL;
+  struct care_assess *care = NULL;
   sigset_t sigs;
   int sig = 0, rc;
 
@@ -146,6 +148,12 @@ int cli_serve(int argc, char **argv)
   rc = cli_auth_serve_start(&app); /* auditor, bootstrap token, demo users */
   if (rc)
     goto fail;
+  if (cfg.care_worker) { /* after the writer; stopped before it */
+    struct care_assess_opts co = {cfg.care_rules, (int)cfg.care_tick_ms};
+    rc = care_assess_start(&app, &co, &care);
+    if (rc)
+      goto fail;
+  }
   rc = gateways_start(&cfg, store, writer, &mllp, &mqtt);
   if (rc)
     goto fail;
@@ -166,6 +174,7 @@ fail:
   http_stop(http, DRAIN_MS); /* in-flight requests finish, */
   mqtt_stop(mqtt);           /* gateway messages in flight commit, */
   mllp_stop(mllp);
+  care_assess_stop(care);    /* the care worker's last jobs, */
   cli_auth_serve_stop(&app); /* queued audit events go to the writer, */
   writer_stop(writer);       /* then queued writes commit */
   store_close(store);
