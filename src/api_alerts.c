@@ -26,7 +26,7 @@ void api_care_row(struct vg_buf *out, const char *const *names,
     const char *nm = names[i];
     if (i)
       buf_putc(out, ',');
-    buf_json_str(out, nm, strlen(nm));
+    buf_json_str(out, nm + (nm[0] == '@'), strlen(nm + (nm[0] == '@')));
     buf_putc(out, ':');
     if (c[i].type == VG_VAL_INT)
       buf_json_int(out, c[i].i);

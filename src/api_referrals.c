@@ -151,7 +151,7 @@ static int create_fn(struct vg_txn *t, void *ctx)
   struct vg_val p[1] = {VG_INT(j->pid)};
   int rc;
   /* The assessment snapshot at request time. */
-  buf_init(&snap, 256);
+  buf_init(&snap, 1 << 20); /* cap, not initial size */
   rc = store_sql(t,
                  "SELECT programme, tier, level, reasons FROM care_assessment "
                  "WHERE patient_id = $1 ORDER BY programme",
@@ -163,7 +163,7 @@ static int create_fn(struct vg_txn *t, void *ctx)
   buf_putc(&snap, ']');
   {
     struct vg_buf full;
-    buf_init(&full, snap.len + 4);
+    buf_init(&full, snap.len + 16);
     buf_putc(&full, '[');
     buf_append(&full, snap.data, snap.len);
     buf_putc(&full, '\0');
@@ -231,8 +231,8 @@ int api_referrals_create(struct vg_req *r)
   j.v[8] = VG_INT(wf);
   j.v[9] = VG_INT(wt);
   j.v[10] = VG_INT(j.now);
-  json_decref(b);
   rc = writer_exec(r->app->writer, 1, create_fn, &j);
+  json_decref(b); /* after the job: the values borrow from b */
   if (rc)
     return vg_fail(r, rc, "referral not stored: %s", vg_strerror(rc));
   care_events_kick();
