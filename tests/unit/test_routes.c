@@ -19,7 +19,11 @@ static const char *const scopes[] = {
     "condition.write", "visit.read", "visit.write", "patient.merge",
     "report.read", "report.patients",
     /* FHIR Bulk Data export */
-    "export.read"};
+    "export.read",
+    /* care layer: assessment, alerts, tasks, referrals, consults, events */
+    "assessment.read", "alert.read", "alert.write", "task.read",
+    "task.write", "referral.read", "referral.write", "consult.read",
+    "consult.write", "events.read"};
 
 static int known_scope(const char *s)
 {
