@@ -45,7 +45,12 @@ int care_date_add_months(const char *date, int months, char *out)
   m = k % 12 + 1;
   if (d > month_days(y, m))
     d = month_days(y, m);
-  snprintf(out, 11, "%04d-%02d-%02d", y % 10000, m, d);
+  {
+    char tmp[40]; /* wide enough for any int, so no truncation warning */
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
+    memcpy(out, tmp, 10);
+    out[10] = '\0';
+  }
   return 0;
 }
 

@@ -58,7 +58,7 @@ int report_ind_find(const char *key)
 
 int report_period_parse(const char *s, struct report_period *out)
 {
-  char start[11];
+  char start[40];
   int y, q, m, months;
   char tail;
   memset(out, 0, sizeof *out);
@@ -78,7 +78,8 @@ int report_period_parse(const char *s, struct report_period *out)
     return -VG_EINVAL;
   snprintf(out->label, sizeof out->label, "%s", s);
   snprintf(start, sizeof start, "%04d-%02d-01", y, m);
-  memcpy(out->start, start, 11);
+  memcpy(out->start, start, 10);
+  out->start[10] = '\0';
   if (care_date_add_months(start, months, out->end) ||
       care_date_add_months(out->end, -3, out->end3) ||
       care_date_add_months(out->end, -12, out->end12) ||
