@@ -55,6 +55,9 @@ struct fhir_res {
   /* GENERIC search index */
   char code_token[160];            /* "system|code" of the first coding */
   int64_t ts_ms;                   /* clinical time, INT64_MIN = none */
+  /* PATIENT: an existing patient of the same identifier is this one
+   * (idempotent import) instead of a conflict. Set by the caller. */
+  int reuse_identifier;
 };
 
 /* The resource types served (static list, in CapabilityStatement order). */

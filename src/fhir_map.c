@@ -31,7 +31,7 @@ struct type_def {
 };
 
 static const char common_elems[] =
-    " id meta implicitRules language text* contained* extension*"
+    " id meta implicitRules language text contained* extension*"
     " modifierExtension* ";
 
 static const struct type_def types[] = {
@@ -582,6 +582,22 @@ static int take_time(json_t *res, char *out, size_t len, int64_t *out_ms,
   return 0;
 }
 
+/* LOINC codes of the FHIR vital-signs profile that Vigil reads. */
+static int vital_sign(const char *code)
+{
+  const struct vg_code *k = codes_find(code, strlen(code));
+  if (!k)
+    return 0;
+  switch (k->id) {
+  case VG_CODE_SBP: case VG_CODE_DBP: case VG_CODE_HR: case VG_CODE_SPO2:
+  case VG_CODE_WEIGHT: case VG_CODE_TEMP: case VG_CODE_RESP:
+  case VG_CODE_HEIGHT: case VG_CODE_BMI:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
 static int map_observation(json_t *res, struct fhir_res *out, char *err)
 {
   json_t *cc = json_object_get(res, "code"), *v, *c;
@@ -677,6 +693,15 @@ static int map_observation(json_t *res, struct fhir_res *out, char *err)
                  "valueQuantity", code);
     rc = take_quantity(v, code, "Observation.valueQuantity", &out->value[0],
                        &out->unit[0], err);
+    if (rc && !vital_sign(code) && json_is_number(json_object_get(v,
+                                                                 "value"))) {
+      /* a lab value in a unit Vigil does not convert: kept as FHIR data,
+       * not interpreted (vital signs must use their UCUM units) */
+      out->kind = FHIR_K_GENERIC;
+      out->rest = json_deep_copy(res);
+      err[0] = '\0';
+      return 0;
+    }
     if (rc)
       return rc;
     out->code[0] = code;

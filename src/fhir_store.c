@@ -55,6 +55,13 @@ static int row_exists(void *ctx, const struct vg_val *c, size_t n)
   return 0;
 }
 
+static int first_int(void *ctx, const struct vg_val *c, size_t n)
+{
+  (void)n;
+  *(int64_t *)ctx = c[0].i;
+  return 1;
+}
+
 static void new_id(char *id)
 {
   unsigned char b[16];
@@ -88,6 +95,17 @@ static int apply_one(struct vg_txn *t, struct apply_job *j, size_t i)
   switch (r->kind) {
   case FHIR_K_PATIENT:
     rc = store_patient_create(t, &r->patient);
+    if (rc == -VG_ECONFLICT && r->reuse_identifier) {
+      struct vg_val k[] = {VG_TEXT(r->patient.identifier)};
+      int64_t id = 0;
+      rc = store_sql(t, "SELECT id FROM patient WHERE identifier = $1", k, 1,
+                     first_int, &id, NULL);
+      if (rc < 0 || id <= 0)
+        return rc < 0 ? rc : -VG_ECONFLICT;
+      snprintf(j->ids[i], FHIR_ID_MAX, "%lld", (long long)id);
+      j->status[i] = 200;
+      return 0;
+    }
     if (rc == -VG_ECONFLICT)
       snprintf(j->err, FHIR_ERR_MAX, "entry %zu: a Patient with identifier "
                "'%s' exists", i, r->patient.identifier);
