@@ -160,12 +160,11 @@ void auth_csrf_for(const char *token, size_t len, char *csrf)
 /* ==== roles and scopes ================================================== */
 
 /* Region-and-people scopes of the clinical roles (docs/care.md); admin
- * holds them through "*"; org.write, team.write and patient.merge stay
- * admin-only. */
+ * holds them through "*". */
 #define CARE_ORG_SCOPES                                                      \
-  "org.read team.read household.read household.write contract.read "        \
-  "contract.write condition.read condition.write visit.read visit.write "   \
-  "report.read report.patients"
+  "org.read org.write team.read team.write household.read household.write " \
+  "contract.read contract.write condition.read condition.write visit.read " \
+  "visit.write patient.merge report.read report.patients"
 
 /* The care-flow resources (assessment, alerts, tasks, referrals,
  * consults, events) for the clinical roles. */
