@@ -2,8 +2,10 @@
  * patient and rule, repeats counted by new qualifying readings), the
  * escalation job (family doctor -> team lead -> hospital duty doctor after
  * the rule table's delays), the silence rule, and job leases. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "care_assess.h"
 #include "core_errors.h"
@@ -124,9 +126,11 @@ int care_alerts_escalate(struct vg_txn *t, const struct care_rules *r,
       t,
       "UPDATE care_alert SET escalation_level = escalation_level + 1, "
       "escalated_ms = $1, version = version + 1 WHERE state = 'open' AND "
-      "escalation_level < 2 AND $1 - (CASE WHEN escalated_ms > 0 THEN "
-      "escalated_ms ELSE first_ms END) >= (CASE severity WHEN 'critical' "
-      "THEN $2 WHEN 'high' THEN $3 WHEN 'medium' THEN $4 ELSE $5 END) "
+      "escalation_level < 2 AND CAST($1 AS BIGINT) - (CASE WHEN "
+      "escalated_ms > 0 THEN escalated_ms ELSE first_ms END) >= (CASE "
+      "severity WHEN 'critical' THEN CAST($2 AS BIGINT) WHEN 'high' THEN "
+      "CAST($3 AS BIGINT) WHEN 'medium' THEN CAST($4 AS BIGINT) ELSE "
+      "CAST($5 AS BIGINT) END) "
       "RETURNING id, patient_id, escalation_level",
       p, 5, esc_row, &e, NULL);
   if (rc < 0)
@@ -199,10 +203,29 @@ static int got_row(void *ctx, const struct vg_val *c, size_t n)
   return 0;
 }
 
+/* "host:pid", recorded with each lease so operators (and the multi-node
+ * test) see which node ran a job last. */
+static char g_node[96];
+
+static void node_name_init(void)
+{
+  char host[64] = "";
+  if (gethostname(host, sizeof host - 1) != 0)
+    host[0] = '\0';
+  snprintf(g_node, sizeof g_node, "%s:%ld", host, (long)getpid());
+}
+
+static const char *node_name(void)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, node_name_init);
+  return g_node;
+}
+
 int care_job_take(struct vg_txn *t, const char *name, int64_t now_ms,
                   int64_t period_ms)
 {
-  struct vg_val p[2] = {VG_TEXT(name), VG_INT(now_ms)};
+  struct vg_val p[3] = {VG_TEXT(name), VG_INT(now_ms)};
   int got = 0, rc;
   /* PostgreSQL: several nodes; the row lock is held to the group commit and
    * other nodes skip it. SQLite: one node is the only writer. */
@@ -219,7 +242,10 @@ int care_job_take(struct vg_txn *t, const char *name, int64_t now_ms,
   if (rc < 0 || !got)
     return rc < 0 ? rc : 0;
   p[1] = VG_INT(now_ms + period_ms);
-  rc = store_sql(t, "UPDATE care_job SET next_ms = $2 WHERE name = $1", p, 2,
-                 NULL, NULL, NULL);
+  p[2] = VG_TEXT(node_name());
+  rc = store_sql(t,
+                 "UPDATE care_job SET next_ms = $2, node = $3 WHERE name = "
+                 "$1",
+                 p, 3, NULL, NULL, NULL);
   return rc < 0 ? rc : 1;
 }

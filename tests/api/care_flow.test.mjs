@@ -41,7 +41,7 @@ before(async () => {
   pid = await createPatient(srv.url, { name: 'Crisis Patient', sex: 'male', birth_date: '1960-01-01' });
   calm = await createPatient(srv.url, { name: 'Calm Patient', sex: 'female' });
 });
-after(async () => { const { code } = await srv.stop(); assert.equal(code, 0); });
+after(async () => { const { code } = await srv.stop(); if (process.env.VG_SHOW_LOG) console.log(srv.log().split("\n").filter((l) => /warn|error|care/i.test(l)).slice(0, 40).join("\n")); assert.equal(code, 0); });
 
 test('BP crisis: alert with repeats, tier urgent, task and suggested referral', async () => {
   const now = Date.now();
