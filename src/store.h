@@ -168,9 +168,25 @@ struct vg_val {
   size_t len;
 };
 
-#define VG_INT(v) ((struct vg_val){VG_VAL_INT, (v), 0, NULL, 0})
-#define VG_REAL(v) ((struct vg_val){VG_VAL_REAL, 0, (v), NULL, 0})
-#define VG_TEXT(str) ((struct vg_val){VG_VAL_TEXT, 0, 0, (str), strlen(str)})
+/* Parameter constructors; functions, so each argument is evaluated once. */
+static inline struct vg_val vg_val_int(int64_t v)
+{
+  return (struct vg_val){VG_VAL_INT, v, 0, NULL, 0};
+}
+static inline struct vg_val vg_val_real(double v)
+{
+  return (struct vg_val){VG_VAL_REAL, 0, v, NULL, 0};
+}
+/* s must be NUL-terminated; NULL gives SQL NULL. */
+static inline struct vg_val vg_val_text(const char *s)
+{
+  if (!s)
+    return (struct vg_val){VG_VAL_NULL, 0, 0, NULL, 0};
+  return (struct vg_val){VG_VAL_TEXT, 0, 0, s, strlen(s)};
+}
+#define VG_INT(v) vg_val_int(v)
+#define VG_REAL(v) vg_val_real(v)
+#define VG_TEXT(str) vg_val_text(str)
 #define VG_NULLV ((struct vg_val){VG_VAL_NULL, 0, 0, NULL, 0})
 
 /* One result row; return 0 to go on, nonzero to stop. */
