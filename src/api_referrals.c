@@ -18,7 +18,6 @@
 #include "core_time.h"
 #include "store_writer.h"
 
-void http_set_header(struct vg_req *r, const char *name, const char *value);
 int api_care_list(struct vg_req *r, const char *key, const char *sql,
                   const struct vg_val *p, size_t n_p,
                   const char *const *names, size_t pid_col);

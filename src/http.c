@@ -198,14 +198,12 @@ static void add_common_headers(struct MHD_Response *resp, struct vg_req *r)
 
 /* Extra response headers a handler set for its request (FHIR: ETag,
  * Last-Modified, Content-Location, X-Progress). A handler runs on the MHD
- * thread that then sends its response, so one slot set per thread does.
- * Declared in fhir.h until http.h gains it (see docs/fhir.md). */
+ * thread that then sends its response, so one slot set per thread does. */
 #define EXTRA_MAX 4
 static _Thread_local const struct vg_req *extra_req;
 static _Thread_local const char *extra_hdr[EXTRA_MAX][2];
 static _Thread_local int n_extra;
 
-void http_set_header(struct vg_req *r, const char *name, const char *value);
 void http_set_header(struct vg_req *r, const char *name, const char *value)
 {
   if (extra_req != r) {

@@ -90,6 +90,11 @@ int vg_fail(struct vg_req *r, int err, const char *fmt, ...)
 const char *http_query(struct vg_req *r, const char *key);
 /* Request header, or NULL. */
 const char *http_header(struct vg_req *r, const char *name);
+/* Add a response header (ETag, Content-Location, Retry-After, ...) to r's
+ * response. name and value are borrowed: keep them valid until the handler
+ * returns (string constants or r->arena). At most 4 per request; later
+ * ones are dropped. Call on the thread running the handler. */
+void http_set_header(struct vg_req *r, const char *name, const char *value);
 
 /* Start serving on cfg->bind:cfg->port. Returns 0 or -VG_EIO (message
  * logged). OUT: *out; the bound port via http_port(). */
