@@ -81,9 +81,29 @@ static int apply_one(struct vg_txn *t, struct apply_job *j, size_t i)
   char *body = NULL;
   int rc = 0, exists = 0;
 
-  if (r->subject && r->subject[0] &&
-      (r->kind == FHIR_K_READING || strncmp(r->subject, "Patient/", 8) == 0 ||
-       strncmp(r->subject, "urn:uuid:", 9) == 0)) {
+  if (r->subject && r->subject[0] && r->kind != FHIR_K_READING &&
+      strncmp(r->subject, "Patient/", 8) != 0 &&
+      strncmp(r->subject, "urn:uuid:", 9) != 0) {
+    /* another served type: it must exist; anything else is refused */
+    const char *slash = strchr(r->subject, '/');
+    const char *type = slash ? fhir_type_known(r->subject,
+                                               (size_t)(slash - r->subject))
+                             : NULL;
+    int found = 0;
+    if (type) {
+      struct vg_val k[] = {VG_TEXT(type), VG_TEXT(slash + 1)};
+      rc = store_sql(t, "SELECT 1 FROM fhir_resource WHERE type = $1 AND "
+                     "id = $2 AND body <> ''", k, 2, row_exists, &found,
+                     NULL);
+      if (rc < 0)
+        return rc;
+    }
+    if (!found) {
+      snprintf(j->err, FHIR_ERR_MAX, "entry %zu: reference '%s' does not "
+               "point to an existing resource", i, r->subject);
+      return -VG_EUNPROC;
+    }
+  } else if (r->subject && r->subject[0]) {
     struct vg_patient p;
     if (resolve_patient(j, i, r->subject, &pid) ||
         store_patient_get(t, pid, &p)) {
@@ -214,7 +234,10 @@ static int apply_job_fn(struct vg_txn *t, void *ctx)
 {
   struct apply_job *j = ctx;
   for (size_t i = 0; i < j->n; i++) {
-    int rc = apply_one(t, j, i);
+    int rc;
+    if (j->res[i].reject[0])
+      continue;
+    rc = apply_one(t, j, i);
     if (rc) {
       if (!j->err[0])
         snprintf(j->err, FHIR_ERR_MAX, "entry %zu (%s): %s", i,
@@ -272,10 +295,18 @@ int fhir_apply(struct vg_writer *w, struct vg_store *s, struct fhir_res *res,
   }
   /* Without a writer this only reports the validation rejects. */
   if (ingest_batch_commit(b, NULL, 1, &ir) == -VG_EUNPROC) {
-    snprintf(err, FHIR_ERR_MAX, "entry %zu (Observation): %s",
-             ir.rejected[0].index, ir.rejected[0].reason);
-    rc = -VG_EUNPROC;
-    goto fail;
+    for (size_t k = 0; k < ir.n_rejected; k++) {
+      size_t ix = ir.rejected[k].index;
+      if (!res[ix].lenient) {
+        snprintf(err, FHIR_ERR_MAX, "entry %zu (Observation): %s", ix,
+                 ir.rejected[k].reason);
+        rc = -VG_EUNPROC;
+        goto fail;
+      }
+      if (!res[ix].reject[0])
+        snprintf(res[ix].reject, sizeof res[ix].reject, "%s",
+                 ir.rejected[k].reason);
+    }
   }
   memset(&j, 0, sizeof j);
   j.res = res;
