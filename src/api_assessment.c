@@ -10,7 +10,7 @@
 int api_assessment_get(struct vg_req *r)
 {
   struct care_rules rules;
-  struct care_result *res = vg_malloc(sizeof *res);
+  struct care_result *res = vg_calloc(1, sizeof *res);
   struct care_load_buf *buf = NULL;
   struct care_scratch sc = {0};
   struct vg_txn *t;
@@ -18,7 +18,7 @@ int api_assessment_get(struct vg_req *r)
   int64_t pid, now = vg_now_ms();
   int rc;
   if (api_parse_id(r->params[0], &pid)) {
-    vg_free(res);
+    vg_free(res); /* nothing computed: no buffers yet */
     return vg_fail(r, VG_ENOTFOUND, "no patient '%s'", r->params[0]);
   }
   care_rules_current(&rules);
@@ -32,6 +32,7 @@ int api_assessment_get(struct vg_req *r)
     rc = care_result_json(res, now, rv, &r->out) ? -VG_ENOMEM : 0;
   care_load_buf_free(buf);
   care_scratch_free(&sc);
+  care_result_free(res);
   vg_free(res);
   if (rc == -VG_ENOTFOUND)
     return vg_fail(r, rc, "no patient %lld", (long long)pid);

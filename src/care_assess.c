@@ -66,37 +66,43 @@ static void *scratch_get(struct care_scratch *s, size_t len)
 
 /* ==== compute ============================================================ */
 
-/* Append printf text to a fixed buffer (truncates safely). */
-static void app(char *dst, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void app(char *dst, size_t size, const char *fmt, ...)
-{
-  size_t used = strlen(dst);
-  va_list ap;
-  if (used + 1 >= size)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(dst + used, size - used, fmt, ap);
-  va_end(ap);
-}
+/* Cap of each metrics / reasons text: far above any real assessment; a
+ * text that would pass it fails the assessment instead of truncating. */
+#define JSON_CAP (64 * 1024)
 
-/* Add one reason sentence (plain ASCII/UTF-8, no quotes) to the array. */
+/* Add one reason sentence to the array, JSON-escaped. */
 static void reason(struct care_prog_result *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void reason(struct care_prog_result *p, const char *fmt, ...)
 {
-  char s[256];
+  char small[256], *s = small;
   va_list ap;
+  int n;
   va_start(ap, fmt);
-  vsnprintf(s, sizeof s, fmt, ap);
+  n = vsnprintf(small, sizeof small, fmt, ap);
   va_end(ap);
-  app(p->reasons, sizeof p->reasons, "%s\"%s\"", p->reasons[1] ? "," : "", s);
+  if (n < 0)
+    return;
+  if ((size_t)n >= sizeof small) { /* rare: a long sentence, format again */
+    s = vg_malloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+  }
+  if (p->reasons.len > 1)
+    buf_putc(&p->reasons, ',');
+  buf_json_str(&p->reasons, s, (size_t)n);
+  if (s != small)
+    vg_free(s);
 }
 
 static void metric(struct care_prog_result *p, const char *key, double v)
 {
-  app(p->metrics, sizeof p->metrics, "%s\"%s\":%.4g", p->metrics[1] ? "," : "",
-      key, v);
+  if (p->metrics.len > 1)
+    buf_putc(&p->metrics, ',');
+  buf_json_str(&p->metrics, key, strlen(key));
+  buf_putc(&p->metrics, ':');
+  buf_json_num(&p->metrics, v);
 }
 
 static struct care_hit *hit_new(struct care_result *res, const char *rule,
@@ -215,14 +221,36 @@ static int latest(const struct care_series *s, int64_t from_ms, double *v,
   return 1;
 }
 
+/* Reset p for prog, keeping (and emptying) its buffers. */
 static void prog_init(struct care_prog_result *p, int prog)
 {
+  struct vg_buf m = p->metrics, rs = p->reasons;
   memset(p, 0, sizeof *p);
+  p->metrics = m;
+  p->reasons = rs;
+  if (!m.cap)
+    buf_init(&p->metrics, JSON_CAP);
+  if (!rs.cap)
+    buf_init(&p->reasons, JSON_CAP);
+  buf_reset(&p->metrics);
+  buf_reset(&p->reasons);
   p->prog = prog;
   p->controlled = -1;
   p->level = 1;
-  memcpy(p->metrics, "{", 2);
-  memcpy(p->reasons, "[", 2);
+  buf_putc(&p->metrics, '{');
+  buf_putc(&p->reasons, '[');
+}
+
+void care_result_free(struct care_result *res)
+{
+  if (!res)
+    return;
+  for (int k = 0; k < CARE_PROG_N; k++) {
+    buf_free(&res->prog[k].metrics);
+    buf_free(&res->prog[k].reasons);
+  }
+  buf_free(&res->overall.metrics);
+  buf_free(&res->overall.reasons);
 }
 
 /* Decide with the follow-up table and finish the strings. */
@@ -257,8 +285,8 @@ static void prog_finish(const struct care_rules *r,
   if (level_days < fo.next_days)
     fo.next_days = level_days;
   p->next_due_ms = now_ms + fo.next_days * DAY_MS;
-  app(p->metrics, sizeof p->metrics, "}");
-  app(p->reasons, sizeof p->reasons, "]");
+  buf_putc(&p->metrics, '}');
+  buf_putc(&p->reasons, ']');
 }
 
 static void assess_htn(const struct care_rules *r, const struct care_input *in,
@@ -549,7 +577,8 @@ int care_assess_compute(const struct care_rules *r,
   unsigned progs = in->programmes;
   int64_t day = now_ms - DAY_MS;
   struct care_prog_result *o = &out->overall;
-  memset(out, 0, sizeof *out);
+  out->n_prog = 0;
+  out->n_hits = 0;
   /* Until a patient has enrolled conditions, the programmes follow from
    * the readings present (BP -> hypertension, glucose -> t2d, kidney
    * labs -> ckd, RR intervals -> af, SpO2 -> copd). */
@@ -647,8 +676,13 @@ int care_assess_compute(const struct care_rules *r,
   for (int h = 0; h < out->n_hits; h++)
     reason(o, "alert %s: %s", out->hits[h].rule, out->hits[h].message);
   metric(o, "programmes", out->n_prog);
-  app(o->metrics, sizeof o->metrics, "}");
-  app(o->reasons, sizeof o->reasons, "]");
+  buf_putc(&o->metrics, '}');
+  buf_putc(&o->reasons, ']');
+  for (int i = -1; i < out->n_prog; i++) {
+    const struct care_prog_result *p = i < 0 ? o : &out->prog[i];
+    if (p->metrics.err || p->reasons.err)
+      return p->metrics.err ? p->metrics.err : p->reasons.err;
+  }
   return 0;
 }
 
@@ -850,7 +884,8 @@ static int put_assessment(struct vg_txn *t, int64_t pid,
       VG_INT(pid), VG_TEXT(care_prog_code(p->prog)),
       VG_TEXT(care_tier_name(p->tier)), VG_INT(p->level),
       VG_INT(p->controlled), VG_TEXT(care_action_name(p->action)),
-      VG_INT(p->next_due_ms), VG_TEXT(p->metrics), VG_TEXT(p->reasons),
+      VG_INT(p->next_due_ms), VG_TEXT(p->metrics.data),
+      VG_TEXT(p->reasons.data),
       VG_TEXT(rules_v), VG_INT(now_ms)};
   return store_sql(
       t,
@@ -903,7 +938,7 @@ int care_assess_store(struct vg_txn *t, const struct care_rules *r,
         o->action == CARE_ACT_URGENT_REFER
             ? "danger signs (basic public-health standard 2017)"
             : "uncontrolled at consecutive follow-ups",
-        o->reasons, now_ms - r->window_days * DAY_MS, now_ms);
+        o->reasons.data, now_ms - r->window_days * DAY_MS, now_ms);
     if (rc)
       return rc;
   }
@@ -927,7 +962,7 @@ static void prog_json(const struct care_prog_result *p, struct vg_buf *out)
              p->level == 3 ? "三级" : p->level == 2 ? "二级" : "一级",
              p->controlled < 0 ? "null" : p->controlled ? "true" : "false",
              care_action_name(p->action), p->rule ? p->rule : "",
-             due, p->metrics, p->reasons);
+             due, p->metrics.data, p->reasons.data);
 }
 
 int care_result_json(const struct care_result *res, int64_t computed_ms,
@@ -1140,9 +1175,9 @@ static void requeue_stale(struct care_assess *a, int all)
 }
 
 static void process(struct care_assess *a, const int64_t *ids, size_t n,
-                    struct care_load_buf **buf, struct care_scratch *sc)
+                    struct care_load_buf **buf, struct care_scratch *sc,
+                    struct care_result *res)
 {
-  static _Thread_local struct care_result res[BATCH];
   int ok[BATCH];
   int64_t now = vg_now_ms();
   struct store_job j = {&a->rules, ids, res, ok, n, now};
@@ -1163,6 +1198,7 @@ static void *worker(void *arg)
   struct care_assess *a = arg;
   struct care_load_buf *buf = NULL;
   struct care_scratch sc = {0};
+  struct care_result *res = vg_calloc(BATCH, sizeof *res);
   int64_t *mine = NULL, next_tick = 0;
   size_t cap = 0;
   pthread_mutex_lock(&a->mu);
@@ -1206,7 +1242,7 @@ static void *worker(void *arg)
       a->busy = 1;
       pthread_mutex_unlock(&a->mu);
       for (size_t i = 0; i < n; i += BATCH)
-        process(a, mine + i, n - i < BATCH ? n - i : BATCH, &buf, &sc);
+        process(a, mine + i, n - i < BATCH ? n - i : BATCH, &buf, &sc, res);
       pthread_mutex_lock(&a->mu);
       a->busy = 0;
       continue;
@@ -1230,6 +1266,9 @@ static void *worker(void *arg)
   }
   pthread_mutex_unlock(&a->mu);
   vg_free(mine);
+  for (size_t i = 0; i < BATCH; i++)
+    care_result_free(&res[i]);
+  vg_free(res);
   care_load_buf_free(buf);
   care_scratch_free(&sc);
   return NULL;

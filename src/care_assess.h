@@ -69,8 +69,8 @@ struct care_prog_result {
                                           care_action */
   int64_t next_due_ms;
   const char *rule;       /* decision-table row */
-  char metrics[512];      /* JSON object */
-  char reasons[1024];     /* JSON array of sentences */
+  struct vg_buf metrics;  /* JSON object (owned; see care_result_free) */
+  struct vg_buf reasons;  /* JSON array of sentences (owned) */
 };
 
 struct care_result {
@@ -81,6 +81,11 @@ struct care_result {
   struct care_hit hits[CARE_HITS_MAX];
 };
 
+/* A zeroed care_result is ready for use. Its JSON buffers are kept and
+ * reused by later care_assess_compute() calls on the same result; free
+ * them with care_result_free() (the struct itself is the caller's). */
+void care_result_free(struct care_result *res);
+
 /* Scratch for the algorithms; grows as needed (vg_malloc). Zero-init;
  * free with care_scratch_free(). Not thread-safe: one per thread. */
 struct care_scratch {
@@ -89,8 +94,9 @@ struct care_scratch {
 };
 void care_scratch_free(struct care_scratch *s);
 
-/* Assess one patient as of now_ms. Pure apart from scratch. OUT: *out.
- * Returns 0 or -VG_ENOMEM. */
+/* Assess one patient as of now_ms. Pure apart from scratch and out's
+ * buffers. OUT: *out (zeroed or used before). Returns 0, -VG_ENOMEM, or
+ * -VG_ETOOBIG (a JSON text above its 64 KiB cap; never a truncated text). */
 int care_assess_compute(const struct care_rules *r,
                         const struct care_input *in, int64_t now_ms,
                         struct care_scratch *scratch, struct care_result *out);
