@@ -2,6 +2,7 @@
  * api_organizations/teams/households/contracts/conditions/visits.c, the
  * resource definitions, the organisation tree, patient merge and dates. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,10 @@
 #include "api.h"
 #include "auth.h"
 #include "care_org.h"
+#include "core_alloc.h"
 #include "core_arena.h"
 #include "core_errors.h"
+#include "core_log.h"
 #include "core_time.h"
 #include "store.h"
 #include "store_writer.h"
@@ -1229,5 +1232,463 @@ int care_patient_merge(struct vg_txn *t, int64_t from, int64_t into,
                    "merged_ms, by_user_id) VALUES ($1, $2, $3, $4)", v, 4,
                    NULL, NULL, NULL);
   }
+  return rc;
+}
+
+/* ==== demo region ======================================================== */
+
+/* A deterministic region over the demo patients (demo.c). Conditions come
+ * from each patient's readings, the way demo.c generated them: glucose or
+ * CGM readings -> t2d; mean SpO2 < 94% -> copd; patients with neither are
+ * the BP profiles -> hypertension, and 40% of the others have it too. */
+
+#define DEMO_DAY_MS 86400000LL
+#define DEMO_CENTRES 3
+#define DEMO_VILLAGES 10
+#define DEMO_TEAMS 6
+
+struct demo_pat {
+  int64_t id;
+  char surname[32];
+  double sum_sbp, sum_dbp, sum_glu, sum_spo2;
+  int64_t n_sbp, n_dbp, n_glu, n_spo2;
+  int htn, t2d, copd;
+  int team;   /* index into teams */
+};
+
+struct demo {
+  uint64_t rng;
+  int64_t now_ms;
+  char today[11];
+  int64_t n_orgs_before;
+  struct demo_pat *pats;
+  size_t n, cap;
+  int64_t county, centres[DEMO_CENTRES], villages[DEMO_VILLAGES];
+  int64_t teams[DEMO_TEAMS], gp[DEMO_TEAMS];
+  int64_t n_households, n_contracts, n_conditions, n_visits;
+};
+
+static double demo_u(struct demo *d) /* splitmix64 -> [0, 1) */
+{
+  uint64_t z = (d->rng += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return (double)(z >> 11) / 9007199254740992.0;
+}
+
+static double demo_n(struct demo *d) /* ~N(0, 1): Irwin-Hall of 12 */
+{
+  double s = 0;
+  for (int i = 0; i < 12; i++)
+    s += demo_u(d);
+  return s - 6.0;
+}
+
+static double round10(double x) { return round(x * 10) / 10; }
+
+static int demo_pat_row(void *ctx, const struct vg_val *c, size_t n)
+{
+  struct demo *d = ctx;
+  struct demo_pat *p;
+  size_t k;
+  if (n < 2)
+    return -VG_EINTERNAL;
+  if (d->n == d->cap) {
+    size_t cap = d->cap ? d->cap * 2 : 512;
+    p = vg_realloc(d->pats, cap * sizeof *p);
+    if (!p)
+      return -VG_ENOMEM;
+    d->pats = p;
+    d->cap = cap;
+  }
+  p = &d->pats[d->n++];
+  memset(p, 0, sizeof *p);
+  p->id = c[0].i;
+  k = c[1].type == VG_VAL_TEXT ? strcspn(c[1].s, " ") : 0;
+  if (k == 0 || k >= sizeof p->surname)
+    snprintf(p->surname, sizeof p->surname, "Zhang");
+  else
+    snprintf(p->surname, sizeof p->surname, "%.*s", (int)k, c[1].s);
+  return 0;
+}
+
+static struct demo_pat *demo_find(struct demo *d, int64_t id)
+{
+  size_t lo = 0, hi = d->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (d->pats[mid].id < id)
+      lo = mid + 1;
+    else if (d->pats[mid].id > id)
+      hi = mid;
+    else
+      return &d->pats[mid];
+  }
+  return NULL;
+}
+
+/* patient_id, code, sum(value), count(*) */
+static int demo_agg_row(void *ctx, const struct vg_val *c, size_t n)
+{
+  struct demo *d = ctx;
+  struct demo_pat *p;
+  double sum;
+  if (n < 4)
+    return -VG_EINTERNAL;
+  p = demo_find(d, c[0].i);
+  if (!p)
+    return 0;
+  sum = c[2].type == VG_VAL_REAL ? c[2].d : (double)c[2].i;
+  switch (c[1].i) {
+  case 1: p->sum_sbp += sum; p->n_sbp += c[3].i; break;   /* sbp */
+  case 2: p->sum_dbp += sum; p->n_dbp += c[3].i; break;   /* dbp */
+  case 4: case 5: p->sum_glu += sum; p->n_glu += c[3].i; break;
+  case 6: p->sum_spo2 += sum; p->n_spo2 += c[3].i; break; /* spo2 */
+  default: break;
+  }
+  return 0;
+}
+
+static int demo_id_row(void *ctx, const struct vg_val *c, size_t n)
+{
+  if (n >= 1 && c[0].type == VG_VAL_INT)
+    *(int64_t *)ctx = c[0].i;
+  return 0;
+}
+
+static int demo_org(struct vg_txn *t, struct demo *d, const char *name,
+                    const char *level, int64_t parent, const char *code,
+                    int64_t *out)
+{
+  char ppath[512], path[600];
+  struct vg_val v[6];
+  int rc;
+  *out = 0;
+  v[0] = VG_TEXT(name);
+  v[1] = VG_TEXT(level);
+  v[2] = parent ? VG_INT(parent) : VG_NULLV;
+  v[3] = VG_TEXT(code);
+  v[4] = VG_TEXT("/");
+  v[5] = VG_INT(d->now_ms);
+  rc = store_sql(t, care_res_organization.sql_insert, v, 6, demo_id_row, out,
+                 NULL);
+  if (rc)
+    return rc;
+  ppath[0] = '\0';
+  if (parent) {
+    rc = care_org_path(t, parent, ppath, sizeof ppath);
+    if (rc)
+      return rc;
+  }
+  snprintf(path, sizeof path, "%s%s%lld/", parent ? ppath : "",
+           parent ? "" : "/", (long long)*out);
+  v[0] = VG_TEXT(path);
+  v[1] = VG_INT(*out);
+  return store_sql(t, "UPDATE organization SET path = $1 WHERE id = $2", v,
+                   2, NULL, NULL, NULL);
+}
+
+/* The user's id: an existing demo user moved to org, or a new staff member
+ * without a password (listed on the team, cannot log in). */
+static int demo_user(struct vg_txn *t, struct demo *d, const char *username,
+                     const char *role, int64_t org, int64_t *out)
+{
+  struct vg_val v[4];
+  int rc;
+  *out = 0;
+  v[0] = VG_TEXT(username);
+  rc = store_sql(t, "SELECT id FROM app_user WHERE username = $1", v, 1,
+                 demo_id_row, out, NULL);
+  if (rc)
+    return rc;
+  v[1] = VG_INT(org);
+  if (*out)
+    return store_sql(t, "UPDATE app_user SET org_id = $2 WHERE username = "
+                     "$1", v, 2, NULL, NULL, NULL);
+  v[2] = VG_TEXT(role);
+  v[3] = VG_INT(d->now_ms);
+  return store_sql(t, "INSERT INTO app_user (username, role, org_id, "
+                   "created_ms, updated_ms) VALUES ($1, $3, $2, $4, $4) "
+                   "RETURNING id", v, 4, demo_id_row, out, NULL);
+}
+
+static int demo_member(struct vg_txn *t, int64_t team, int64_t user,
+                       const char *role, int lead)
+{
+  struct vg_val v[4] = {VG_INT(team), VG_INT(user), VG_TEXT(role),
+                        VG_INT(lead)};
+  return store_sql(t, "INSERT INTO care_team_member (team_id, user_id, role,"
+                   " lead) VALUES ($1, $2, $3, $4)", v, 4, NULL, NULL, NULL);
+}
+
+static const char *const demo_centres[DEMO_CENTRES] = {"Dongcheng", "Xihe",
+                                                       "Nanping"};
+static const char *const demo_villages[DEMO_VILLAGES] = {"Taoyuan",
+  "Liushu", "Shiqiao", "Hexi", "Dazhai", "Qingquan", "Baisha", "Huangtu",
+  "Yangjia", "Longtan"};
+/* Villages per centre: 4, 3, 3. */
+static int demo_centre_of(int village) { return village < 4 ? 0 : village <
+                                         7 ? 1 : 2; }
+
+static int demo_region(struct vg_txn *t, struct demo *d)
+{
+  static const char *const staff[] = {"gp", "nurse", "public_health"};
+  char name[128], code[32], user[64];
+  int64_t uid;
+  int rc;
+  rc = demo_org(t, d, "Qingshan County People's Hospital", "county_hospital",
+                0, "QS-H", &d->county);
+  for (int c = 0; !rc && c < DEMO_CENTRES; c++) {
+    snprintf(name, sizeof name, "%s Community Health Centre",
+             demo_centres[c]);
+    snprintf(code, sizeof code, "QS-C%d", c + 1);
+    rc = demo_org(t, d, name, "community_health_centre", d->county, code,
+                  &d->centres[c]);
+  }
+  for (int v = 0; !rc && v < DEMO_VILLAGES; v++) {
+    snprintf(name, sizeof name, "%s Village Clinic", demo_villages[v]);
+    snprintf(code, sizeof code, "QS-V%02d", v + 1);
+    rc = demo_org(t, d, name, "village_clinic",
+                  d->centres[demo_centre_of(v)], code, &d->villages[v]);
+  }
+  /* Demo logins: admin and researcher see the county, the doctor and the
+   * nurse work in team 1, the clinician is the county specialist of the
+   * first centre's two teams. */
+  if (!rc)
+    rc = demo_user(t, d, "demo.admin", "admin", d->county, &uid);
+  if (!rc)
+    rc = demo_user(t, d, "demo.researcher", "researcher", d->county, &uid);
+  for (int k = 0; !rc && k < DEMO_TEAMS; k++) {
+    struct vg_val v[4];
+    int64_t org = d->centres[k / 2];
+    snprintf(name, sizeof name, "%s family doctor team %d",
+             demo_centres[k / 2], k % 2 + 1);
+    v[0] = VG_TEXT(name);
+    v[1] = VG_INT(org);
+    v[2] = VG_INT(d->now_ms);
+    rc = store_sql(t, "INSERT INTO care_team (name, org_id, created_ms, "
+                   "updated_ms) VALUES ($1, $2, $3, $3) RETURNING id", v, 3,
+                   demo_id_row, &d->teams[k], NULL);
+    for (int s = 0; !rc && s < 3; s++) {
+      if (k == 0 && s < 2)
+        snprintf(user, sizeof user, "demo.%s", s ? "nurse" : "doctor");
+      else
+        snprintf(user, sizeof user, "staff.t%d.%s", k + 1, staff[s]);
+      rc = demo_user(t, d, user, s == 0 ? "doctor" : s == 1 ? "nurse"
+                     : "clinician", org, &uid);
+      if (!rc)
+        rc = demo_member(t, d->teams[k], uid, staff[s], s == 0);
+      if (s == 0)
+        d->gp[k] = uid;
+    }
+    if (!rc && k < 2) {
+      rc = demo_user(t, d, "demo.clinician", "clinician", d->county, &uid);
+      if (!rc)
+        rc = demo_member(t, d->teams[k], uid, "specialist", 0);
+    }
+  }
+  return rc;
+}
+
+static int demo_household(struct vg_txn *t, struct demo *d, size_t first,
+                          size_t n_members, int village, int hh_no)
+{
+  static const char *const rel[] = {"self", "spouse", "parent", "child"};
+  struct vg_val v[7];
+  char name[64], addr[96], signed_date[11], end[11];
+  int64_t hid = 0;
+  int team = demo_centre_of(village) * 2 + village % 2, term = 12, rc;
+  double u;
+  snprintf(name, sizeof name, "%s household", d->pats[first].surname);
+  snprintf(addr, sizeof addr, "%d %s Road, %s", 1 + hh_no % 97,
+           demo_villages[village], demo_villages[village]);
+  v[0] = VG_TEXT(name);
+  v[1] = VG_TEXT(addr);
+  v[2] = VG_INT(d->villages[village]);
+  v[3] = VG_INT(d->now_ms);
+  rc = store_sql(t, "INSERT INTO household (name, address, org_id, "
+                 "created_ms, updated_ms) VALUES ($1, $2, $3, $4, $4) "
+                 "RETURNING id", v, 4, demo_id_row, &hid, NULL);
+  for (size_t i = 0; !rc && i < n_members; i++) {
+    struct demo_pat *p = &d->pats[first + i];
+    u = demo_u(d);
+    p->team = team;
+    v[0] = VG_INT(p->id);
+    v[1] = VG_INT(hid);
+    v[2] = VG_TEXT(rel[i < 4 ? i : 3]);
+    v[3] = VG_TEXT(u < 0.05 ? "low_income" : u < 0.07 ? "disability" : "");
+    rc = store_sql(t, "INSERT INTO household_member (patient_id, "
+                   "household_id, relation, priority) VALUES ($1, $2, $3, "
+                   "$4)", v, 4, NULL, NULL, NULL);
+  }
+  if (rc)
+    return rc;
+  d->n_households++;
+  /* 88% contracted; signed up to 14 months ago for 12 months, so some are
+   * due for renewal and some expired; 3% terminated. The first household
+   * (demo.patient's) is contracted with team 1 and current. */
+  u = demo_u(d);
+  if (hh_no > 0 && u >= 0.88)
+    return 0;
+  rc = care_date_add_days(d->today, hh_no == 0 ? -100 :
+                          -(int)(demo_u(d) * 430), signed_date);
+  if (!rc)
+    rc = care_date_add_months(signed_date, term, end);
+  if (rc)
+    return rc;
+  v[0] = VG_INT(d->teams[team]);
+  v[1] = VG_INT(hid);
+  v[2] = VG_TEXT(signed_date);
+  v[3] = VG_INT(term);
+  v[4] = VG_TEXT(end);
+  v[5] = VG_TEXT(hh_no > 0 && demo_u(d) < 0.03 ? "terminated" : "active");
+  v[6] = VG_INT(d->now_ms);
+  rc = store_sql(t, "INSERT INTO contract (team_id, household_id, "
+                 "signed_date, term_months, end_date, status, created_ms, "
+                 "updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)", v, 7,
+                 NULL, NULL, NULL);
+  if (!rc)
+    d->n_contracts++;
+  return rc;
+}
+
+static int demo_condition(struct vg_txn *t, struct demo *d, int64_t pid,
+                          const char *code)
+{
+  struct vg_val v[4];
+  char enrolled[11];
+  /* 8% registered in the last 75 days (outside the HEARTS cohort). */
+  int days = demo_u(d) < 0.08 ? 10 + (int)(demo_u(d) * 65)
+                              : 120 + (int)(demo_u(d) * 1400);
+  int rc = care_date_add_days(d->today, -days, enrolled);
+  if (rc)
+    return rc;
+  v[0] = VG_INT(pid);
+  v[1] = VG_TEXT(code);
+  v[2] = VG_TEXT(enrolled);
+  v[3] = VG_INT(d->now_ms);
+  rc = store_sql(t, "INSERT INTO patient_condition (patient_id, code, "
+                 "enrolled_date, status, created_ms, updated_ms) VALUES ($1,"
+                 " $2, $3, 'active', $4, $4)", v, 4, NULL, NULL, NULL);
+  if (!rc)
+    d->n_conditions++;
+  return rc;
+}
+
+/* Quarterly follow-ups over the last year; 20% have none in the last 100
+ * days (HEARTS "missed visits"); phone and online visits take no BP. */
+static int demo_visits(struct vg_txn *t, struct demo *d, struct demo_pat *p)
+{
+  static const char *const adh[] = {"good", "good", "partial", "poor"};
+  double msbp = p->n_sbp ? p->sum_sbp / (double)p->n_sbp : 135;
+  double mdbp = p->n_dbp ? p->sum_dbp / (double)p->n_dbp : 85;
+  double fpg = p->n_glu ? p->sum_glu / (double)p->n_glu / 18.0 * 0.85 : 5.4;
+  int days = demo_u(d) < 0.2 ? 100 + (int)(demo_u(d) * 80)
+                             : 2 + (int)(demo_u(d) * 45);
+  int rc = 0;
+  for (; !rc && days < 365; days += 75 + (int)(demo_u(d) * 20)) {
+    struct vg_val v[14];
+    double u = demo_u(d), sbp = msbp + demo_n(d) * 8,
+           dbp = mdbp + demo_n(d) * 5;
+    const char *kind = u < 0.6 ? "clinic" : u < 0.85 ? "home"
+                     : u < 0.97 ? "phone" : "online";
+    int bp = u < 0.85;
+    char next[11];
+    int64_t ms = (d->now_ms / DEMO_DAY_MS - days) * DEMO_DAY_MS +
+                 (int64_t)(1 + demo_u(d) * 8) * 3600000LL;
+    if (demo_u(d) < 0.06)
+      continue; /* an occasional quarter without a follow-up */
+    care_date_of_ms(ms, next);
+    rc = care_date_add_days(next, bp && (sbp >= 140 || dbp >= 90) ? 14 : 90,
+                            next);
+    if (rc)
+      return rc;
+    v[0] = VG_INT(p->id);
+    v[1] = VG_INT(ms);
+    v[2] = VG_INT(d->gp[p->team]);
+    v[3] = VG_TEXT(kind);
+    v[4] = bp ? VG_REAL(round10(sbp)) : VG_NULLV;
+    v[5] = bp ? VG_REAL(round10(dbp)) : VG_NULLV;
+    v[6] = p->t2d && u < 0.55 ? VG_REAL(round10(fpg + demo_n(d) * 0.6))
+                              : VG_NULLV;
+    v[7] = bp ? VG_REAL(round10(74 + demo_n(d) * 6)) : VG_NULLV;
+    v[8] = VG_TEXT(bp && sbp >= 170 ? "headache, dizziness" : "");
+    v[9] = VG_TEXT(adh[(int)(demo_u(d) * 4)]);
+    v[10] = VG_TEXT(next);
+    v[11] = VG_INT(d->now_ms);
+    rc = store_sql(t, "INSERT INTO visit (patient_id, visit_ms, by_user_id,"
+                   " kind, sbp, dbp, glucose_mmol, hr, symptoms, adherence, "
+                   "next_date, note, created_ms, updated_ms) VALUES ($1, $2,"
+                   " $3, $4, $5, $6, $7, $8, $9, $10, $11, '', $12, $12)", v,
+                   12, NULL, NULL, NULL);
+    if (!rc)
+      d->n_visits++;
+  }
+  return rc;
+}
+
+static int demo_job(struct vg_txn *t, void *ctx)
+{
+  struct demo *d = ctx;
+  size_t n_h, first = 0;
+  int rc = store_sql(t, "SELECT count(*) FROM organization", NULL, 0,
+                     demo_id_row, &d->n_orgs_before, NULL);
+  if (rc || d->n_orgs_before)
+    return rc;
+  rc = store_sql(t, "SELECT id, name FROM patient WHERE id NOT IN (SELECT "
+                 "from_id FROM patient_merge) ORDER BY id", NULL, 0,
+                 demo_pat_row, d, NULL);
+  if (!rc)
+    rc = store_sql(t, "SELECT patient_id, code, sum(value), count(*) FROM "
+                   "reading WHERE code IN (1, 2, 4, 5, 6) GROUP BY "
+                   "patient_id, code", NULL, 0, demo_agg_row, d, NULL);
+  if (!rc)
+    rc = demo_region(t, d);
+  if (rc || !d->n)
+    return rc;
+  /* Households of one or two (3 per 5 patients), in village blocks. */
+  n_h = d->n * 3 / 5 ? d->n * 3 / 5 : 1;
+  for (size_t h = 0; !rc && h < n_h; h++) {
+    size_t end = (h + 1) * d->n / n_h;
+    rc = demo_household(t, d, first, end - first, (int)(h * DEMO_VILLAGES /
+                        n_h), (int)h);
+    first = end;
+  }
+  for (size_t i = 0; !rc && i < d->n; i++) {
+    struct demo_pat *p = &d->pats[i];
+    p->t2d = p->n_glu > 0;
+    p->copd = p->n_spo2 > 0 && p->sum_spo2 / (double)p->n_spo2 < 94.0;
+    p->htn = (!p->t2d && !p->copd) || demo_u(d) < 0.4;
+    if (p->htn)
+      rc = demo_condition(t, d, p->id, "hypertension");
+    if (!rc && p->t2d)
+      rc = demo_condition(t, d, p->id, "t2d");
+    if (!rc && p->copd)
+      rc = demo_condition(t, d, p->id, "copd");
+    if (!rc)
+      rc = demo_visits(t, d, p);
+  }
+  return rc;
+}
+
+int care_org_demo_seed(struct vg_app *app)
+{
+  struct demo d;
+  int64_t t0 = vg_mono_ns();
+  int rc;
+  memset(&d, 0, sizeof d);
+  d.rng = 0x5EED0C4EULL;
+  d.now_ms = vg_now_ms();
+  care_date_of_ms(d.now_ms, d.today);
+  rc = writer_exec(app->writer, 1000, demo_job, &d);
+  if (!rc && !d.n_orgs_before)
+    vg_info("demo.region", "orgs=%d teams=%d patients=%zu households=%lld "
+            "contracts=%lld conditions=%lld visits=%lld ms=%.0f",
+            1 + DEMO_CENTRES + DEMO_VILLAGES, DEMO_TEAMS, d.n,
+            (long long)d.n_households, (long long)d.n_contracts,
+            (long long)d.n_conditions, (long long)d.n_visits,
+            (double)(vg_mono_ns() - t0) / 1e6);
+  vg_free(d.pats);
   return rc;
 }
