@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "care_org.h"
 #include "codes.h"
 #include "core_alloc.h"
 #include "core_errors.h"
@@ -233,4 +234,9 @@ fail:
   vg_free(s.rows);
   vg_free(s.status);
   return rc;
+}
+
+int demo_seed_care(struct vg_app *app)
+{
+  return care_org_demo_seed(app); /* region and people */
 }

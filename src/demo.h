@@ -11,4 +11,10 @@ struct vg_app;
  * writer's error. Does nothing if any patient exists. */
 int demo_seed(struct vg_app *app, int n_patients);
 
+/* The care layer over the demo patients, after the demo users exist (they
+ * are attached to organisations and teams): the region and people
+ * (care_org_demo_seed). Returns 0 or the first error. Does nothing if
+ * organisations exist. */
+int demo_seed_care(struct vg_app *app);
+
 #endif
