@@ -148,6 +148,11 @@ int cli_serve(int argc, char **argv)
   rc = cli_auth_serve_start(&app); /* auditor, bootstrap token, demo users */
   if (rc)
     goto fail;
+  if (cfg.demo) { /* after the demo users: it puts them on teams */
+    rc = demo_seed_care(&app);
+    if (rc)
+      goto fail;
+  }
   if (cfg.care_worker) { /* after the writer; stopped before it */
     struct care_assess_opts co = {cfg.care_rules, (int)cfg.care_tick_ms};
     rc = care_assess_start(&app, &co, &care);
