@@ -1181,16 +1181,26 @@ static void process(struct care_assess *a, const int64_t *ids, size_t n,
   int ok[BATCH];
   int64_t now = vg_now_ms();
   struct store_job j = {&a->rules, ids, res, ok, n, now};
+  int rc;
   for (size_t i = 0; i < n; i++) {
     struct vg_txn *t;
     ok[i] = 0;
-    if (store_begin(a->app->store, VG_TXN_READ, &t))
-      continue;
-    ok[i] = care_assess_load(t, &a->rules, ids[i], now, buf, sc, &res[i]) == 0;
-    store_rollback(t);
+    rc = store_begin(a->app->store, VG_TXN_READ, &t);
+    if (rc == 0) {
+      rc = care_assess_load(t, &a->rules, ids[i], now, buf, sc, &res[i]);
+      store_rollback(t);
+    }
+    ok[i] = rc == 0;
+    if (rc && rc != -VG_ENOTFOUND)
+      vg_warn("care.assess_failed", "patient=%lld error=\"%s\"",
+              (long long)ids[i], vg_strerror(rc));
   }
-  if (writer_exec(a->app->writer, n, store_batch, &j) == 0)
+  rc = writer_exec(a->app->writer, n, store_batch, &j);
+  if (rc == 0)
     care_events_kick();
+  else
+    vg_warn("care.store_failed", "patients=%zu error=\"%s\"", n,
+            vg_strerror(rc));
 }
 
 static void *worker(void *arg)
