@@ -360,6 +360,28 @@ static int job_create(struct vg_txn *t, void *ctx)
   return 0;
 }
 
+/* ETag: "<version>" on every answered row. A GET whose If-None-Match
+ * names that tag (or "*") gets 304 without a body: returns 1. */
+static int set_etag(struct vg_req *r, int64_t version)
+{
+  char *tag = arena_alloc(r->arena, 24);
+  const char *inm;
+  if (!tag)
+    return 0; /* the row still goes out, without its tag */
+  snprintf(tag, 24, "\"%lld\"", (long long)version);
+  http_set_header(r, "ETag", tag);
+  inm = http_header(r, "If-None-Match");
+  if (!inm || strcmp(r->method, "GET") != 0)
+    return 0;
+  if (strncmp(inm, "W/", 2) == 0)
+    inm += 2;
+  if (strcmp(inm, tag) != 0 && strcmp(inm, "*") != 0)
+    return 0;
+  buf_reset(&r->out);
+  r->status = 304;
+  return 1;
+}
+
 /* Answer the stored row of id (a fresh READ transaction). */
 static int answer_row(struct vg_req *r, const struct care_resource *res,
                       int64_t id,
@@ -374,6 +396,10 @@ static int answer_row(struct vg_req *r, const struct care_resource *res,
   if (rc == 0 && guard && guard(r, cols)) {
     store_rollback(t);
     return r->err ? r->err : vg_fail(r, VG_ENOTFOUND, "no %s", res->name);
+  }
+  if (rc == 0 && set_etag(r, cols[res->n_fields + 1].i)) {
+    store_rollback(t);
+    return 0; /* 304: the client's copy is current */
   }
   if (rc == 0) {
     buf_reset(&r->out);

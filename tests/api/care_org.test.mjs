@@ -49,6 +49,13 @@ test('organisation tree: create, subtree, move, cycle refused, versioning', asyn
   assert.equal(ok.status, 200, ok.text);
   assert.equal(ok.body.version, 2);
   assert.equal(ok.body.name, 'CHC One');
+  // ETag: the version, on reads and updates; If-None-Match -> 304.
+  assert.equal(ok.headers.get('etag'), '"2"');
+  const rd = await get(`/api/v1/organizations/${chc.id}`);
+  assert.equal(rd.headers.get('etag'), '"2"');
+  assert.equal((await get(`/api/v1/organizations/${chc.id}`, { 'if-none-match': '"2"' })).status, 304);
+  assert.equal((await get(`/api/v1/organizations/${chc.id}`, { 'if-none-match': '"1"' })).status, 200);
+  assert.equal(county.version, 1);
 
   // Move CHC 1 under CHC 2: the village's path follows.
   const mv = await put(`/api/v1/organizations/${chc.id}`, { parent: chc2.id, version: 2 });
