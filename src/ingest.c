@@ -2,7 +2,6 @@
  * time, patient), then commit the valid ones in one writer job that checks
  * patients exist and inserts idempotently. */
 #include "ingest.h"
-#include "care_assess.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -24,6 +23,14 @@
 #define BLOCK_MAX 65536
 #define CACHE_MAX 65536 /* patient-existence cache slots per job */
 #define ST_UNKNOWN 2    /* status: patient does not exist (not stored) */
+/* Patient ids per existence query: store_pg's parameter cap of store_sql.
+ * One statement text for every chunk (a short chunk repeats its last id),
+ * so it is prepared once per connection. */
+#define EXIST_CHUNK 32
+static const char exist_sql[] =
+    "SELECT id FROM patient WHERE id IN ($1, $2, $3, $4, $5, $6, $7, $8, "
+    "$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, "
+    "$23, $24, $25, $26, $27, $28, $29, $30, $31, $32)";
 
 /* Valid readings, kept in body order in arena blocks (no reallocation). */
 struct rblock {
@@ -273,33 +280,106 @@ struct job {
   int atomic;
   struct pcache_slot *cache;
   size_t cache_mask;
+  size_t cache_used;
   struct vg_reading *scratch; /* compacted block when some are unknown */
   unsigned char *scratch_st;
   size_t accepted, duplicate, n_unknown;
 };
 
-/* Does patient id exist? Cached per job; a full cache just asks the store. */
+/* The cache slot of id: its entry (slot->id == id) or the free slot where
+ * it goes, or NULL when the cache is full (one slot always stays free, so
+ * probing ends). */
+static struct pcache_slot *cache_slot(struct job *j, int64_t id)
+{
+  size_t h = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ull) & j->cache_mask;
+  while (j->cache[h].id != 0) {
+    if (j->cache[h].id == id)
+      return &j->cache[h];
+    h = (h + 1) & j->cache_mask;
+  }
+  return j->cache_used + 1 < j->cache_mask + 1 ? &j->cache[h] : NULL;
+}
+
+static void cache_put(struct job *j, struct pcache_slot *s, int64_t id,
+                      int exists)
+{
+  if (s->id == 0)
+    j->cache_used++;
+  s->id = id;
+  s->exists = exists;
+}
+
+static int exist_row(void *ctx, const struct vg_val *cols, size_t n_cols)
+{
+  struct job *j = ctx;
+  struct pcache_slot *s;
+  if (n_cols == 1 && cols[0].type == VG_VAL_INT) {
+    s = cache_slot(j, cols[0].i);
+    if (s && s->id == cols[0].i)
+      s->exists = 1;
+  }
+  return 0;
+}
+
+/* Ask the store which of ids[0..n) exist, n <= EXIST_CHUNK; they are in
+ * the cache as not existing, and the rows found turn them to existing. */
+static int exist_chunk(struct job *j, struct vg_txn *t, struct vg_val *ids,
+                       size_t n)
+{
+  for (size_t i = n; i < EXIST_CHUNK; i++)
+    ids[i] = ids[n - 1];
+  return store_sql(t, exist_sql, ids, EXIST_CHUNK, exist_row, j, NULL);
+}
+
+/* Fill the cache with every distinct patient of the batch, EXIST_CHUNK
+ * ids per store round trip instead of one. Ids that find the cache full
+ * are left to patient_exists, one by one. */
+static int patients_prefetch(struct job *j, struct vg_txn *t)
+{
+  struct vg_val ids[EXIST_CHUNK];
+  size_t n = 0;
+  int rc;
+  for (struct rblock *blk = j->b->head; blk; blk = blk->next) {
+    for (size_t i = 0; i < blk->n; i++) {
+      int64_t id = blk->r[i].patient_id;
+      struct pcache_slot *s = cache_slot(j, id);
+      if (!s || s->id == id)
+        continue;
+      cache_put(j, s, id, 0);
+      ids[n++] = VG_INT(id);
+      if (n == EXIST_CHUNK) {
+        rc = exist_chunk(j, t, ids, n);
+        if (rc)
+          return rc < 0 ? rc : -VG_ESTORE;
+        n = 0;
+      }
+    }
+  }
+  if (n) {
+    rc = exist_chunk(j, t, ids, n);
+    if (rc)
+      return rc < 0 ? rc : -VG_ESTORE;
+  }
+  return 0;
+}
+
+/* Does patient id exist? From the cache; a full cache asks the store. */
 static int patient_exists(struct job *j, struct vg_txn *t, int64_t id,
                           int *out)
 {
   struct vg_patient p;
-  size_t h = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ull) & j->cache_mask;
-  size_t probes = 0;
+  struct pcache_slot *s = cache_slot(j, id);
   int rc;
-  while (j->cache[h].id != 0 && probes <= j->cache_mask) {
-    if (j->cache[h].id == id) {
-      *out = j->cache[h].exists;
-      return 0;
-    }
-    h = (h + 1) & j->cache_mask;
-    probes++;
+  if (s && s->id == id) {
+    *out = s->exists;
+    return 0;
   }
   rc = store_patient_get(t, id, &p);
   if (rc && rc != -VG_ENOTFOUND)
     return rc;
   *out = rc == 0;
-  if (j->cache[h].id == 0 && probes < j->cache_mask) /* keep one slot free */
-    j->cache[h] = (struct pcache_slot){id, *out};
+  if (s)
+    cache_put(j, s, id, *out);
   return 0;
 }
 
@@ -310,6 +390,9 @@ static int commit_job(struct vg_txn *t, void *ctx)
   int rc, ex;
 
   j->accepted = j->duplicate = j->n_unknown = 0;
+  rc = patients_prefetch(j, t);
+  if (rc)
+    return rc;
   for (blk = j->b->head; blk; blk = blk->next) {
     size_t unknown = 0;
     for (size_t i = 0; i < blk->n; i++) {
@@ -435,9 +518,6 @@ static int commit_finish(struct job *j, int rc, struct vg_ingest_result *out)
     if (rc == 0) {
       out->accepted = j->accepted;
       out->duplicate = j->duplicate;
-      /* committed: queue the patients for re-assessment (care_assess.h) */
-      for (struct rblock *blk = j->b->head; blk; blk = blk->next)
-        care_assess_notify_readings(blk->r, blk->n);
     }
   }
   return rc;
