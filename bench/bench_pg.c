@@ -9,7 +9,8 @@
  *          [--rows 200000] [--batch 1000] [--clients 4] [--patients 1000]
  *          [--run 100]   (readings per patient in a row: a batch of 1000
  *                         holds 10 patients; --run 1 spreads every batch
- *                         over 1000 patients, one store lookup each) 
+ *                         over 1000 patients)
+ *          [--only cs12] (runs: c COPY, s store, 1 / 2 HTTP nodes)
  * e.g.   PG_HARNESS_FSYNC=on tests/pg/pg_harness.sh \
  *          build-bench/bench/bench_pg build-bench/vigil
  * The reading table of that database is truncated between runs. */
@@ -114,30 +115,31 @@ static int prepare(const char *url, struct rows *w)
   return rc;
 }
 
-/* (a) bare COPY of the rows into reading, in 256 KiB chunks. */
+/* (a) bare COPY of the rows into reading, sent in 256 KiB chunks; the
+ * text is made before the clock starts. */
 static double run_copy(PGconn *c, const struct rows *w)
 {
-  char *buf = malloc(1 << 18);
-  size_t len = 0;
+  size_t cap = (size_t)w->n * 96 + 1, len = 0, off;
+  char *buf = malloc(cap);
   int64_t now = vg_now_ms(), t0;
   PGresult *r;
   int ok;
   if (!buf)
     abort();
+  for (long i = 0; i < w->n; i++)
+    len += (size_t)snprintf(buf + len, cap - len, "%lld\t%d\t%lld\tbench\t"
+                            "%.17g\t/min\t480\t%lld\n",
+                            (long long)row_pid(w, i), HR_CODE,
+                            (long long)row_ts(w, i), row_val(i),
+                            (long long)now);
   t0 = bc_now_ns();
   r = PQexec(c, "COPY reading (patient_id, code, ts_ms, source, value, "
                 "unit, tz_offset_min, ingested_ms) FROM STDIN");
   ok = PQresultStatus(r) == PGRES_COPY_IN;
   PQclear(r);
-  for (long i = 0; ok && i < w->n; i++) {
-    len += (size_t)snprintf(buf + len, 256, "%lld\t%d\t%lld\tbench\t%.17g\t"
-                            "/min\t480\t%lld\n", (long long)row_pid(w, i),
-                            HR_CODE, (long long)row_ts(w, i), row_val(i),
-                            (long long)now);
-    if (len > (1 << 18) - 256 || i == w->n - 1) {
-      ok = PQputCopyData(c, buf, (int)len) == 1;
-      len = 0;
-    }
+  for (off = 0; ok && off < len; off += 1 << 18) {
+    size_t k = len - off < (1u << 18) ? len - off : 1u << 18;
+    ok = PQputCopyData(c, buf + off, (int)k) == 1;
   }
   ok = PQputCopyEnd(c, ok ? NULL : "aborted") == 1 && ok;
   r = PQgetResult(c);
@@ -195,14 +197,41 @@ static double run_store(const char *url, const struct rows *w)
   return rc ? -1 : (double)w->n / ((double)t0 / 1e9);
 }
 
-/* (c), (d): JSON batches over keep-alive HTTP, clients spread on nodes. */
+/* (c), (d): JSON batches over keep-alive HTTP, clients spread on nodes.
+ * The bodies are made before the clock starts, as the COPY text is: both
+ * time the server side of the same rows, not the client's formatting. */
 struct http_job {
   const struct rows *w;
   char urls[2][96];
+  char metrics[2][96];
   int n_nodes;
+  char **body; /* per batch */
+  size_t *body_len;
   atomic_long next;
   atomic_long accepted, failed;
 };
+
+/* JSON body of batch b. OUT: *out_len. Caller frees. */
+static char *http_body(const struct rows *w, long b, size_t *out_len)
+{
+  size_t cap = (size_t)w->batch * 128 + 64;
+  char *body = malloc(cap);
+  long i0 = b * w->batch, m = w->n - i0 < w->batch ? w->n - i0 : w->batch;
+  size_t len;
+  if (!body)
+    abort();
+  len = (size_t)snprintf(body, cap, "{\"readings\":[");
+  for (long k = 0; k < m; k++)
+    len += (size_t)snprintf(body + len, cap - len,
+                            "%s{\"patient\":%lld,\"code\":\"hr\","
+                            "\"t\":%lld,\"value\":%.17g,"
+                            "\"source\":\"bench\",\"unit\":\"/min\"}",
+                            k ? "," : "", (long long)row_pid(w, i0 + k),
+                            (long long)row_ts(w, i0 + k), row_val(i0 + k));
+  len += (size_t)snprintf(body + len, cap - len, "]}");
+  *out_len = len;
+  return body;
+}
 
 struct http_arg {
   struct http_job *j;
@@ -214,25 +243,14 @@ static void *http_client(void *arg)
   struct http_arg *a = arg;
   struct http_job *j = a->j;
   const struct rows *w = j->w;
-  size_t cap = (size_t)w->batch * 128 + 64;
-  char *body = malloc(cap);
   struct bc_http h;
   long b;
-  if (!body || bc_http_init(&h))
+  if (bc_http_init(&h))
     abort();
   while ((b = atomic_fetch_add(&j->next, 1)) * w->batch < w->n) {
     long i0 = b * w->batch, m = w->n - i0 < w->batch ? w->n - i0 : w->batch;
-    size_t len = (size_t)snprintf(body, cap, "{\"readings\":[");
     long st, acc;
-    for (long k = 0; k < m; k++)
-      len += (size_t)snprintf(body + len, cap - len,
-                              "%s{\"patient\":%lld,\"code\":\"hr\",\"t\":%lld,"
-                              "\"value\":%.17g,\"source\":\"bench\","
-                              "\"unit\":\"/min\"}", k ? "," : "",
-                              (long long)row_pid(w, i0 + k),
-                              (long long)row_ts(w, i0 + k), row_val(i0 + k));
-    len += (size_t)snprintf(body + len, cap - len, "]}");
-    st = bc_http_req(&h, j->urls[a->node], body, len);
+    st = bc_http_req(&h, j->urls[a->node], j->body[b], j->body_len[b]);
     acc = (long)bc_json_int(h.body, "accepted");
     if (st != 200 || acc != m) {
       if (atomic_fetch_add(&j->failed, 1) < 5)
@@ -243,8 +261,24 @@ static void *http_client(void *arg)
     atomic_fetch_add(&j->accepted, acc);
   }
   bc_http_free(&h);
-  free(body);
   return NULL;
+}
+
+/* Group commits of a node so far (vigil_writer_groups_total), or -1. */
+static long node_groups(const char *metrics_url)
+{
+  struct bc_http h;
+  const char *p;
+  long n = -1;
+  if (bc_http_init(&h))
+    return -1;
+  curl_easy_setopt(h.c, CURLOPT_HTTPHEADER, h.hdr); /* the bearer token */
+  static const char key[] = "\nvigil_writer_groups_total ";
+  if (bc_http_req(&h, metrics_url, NULL, 0) == 200 && h.body &&
+      (p = strstr(h.body, key)) != NULL)
+    n = strtol(p + sizeof key - 1, NULL, 10);
+  bc_http_free(&h);
+  return n;
 }
 
 static double run_http(const char *vigil, const char *url,
@@ -257,6 +291,7 @@ static double run_http(const char *vigil, const char *url,
   char dir[256], db[2][300];
   const char *extra[] = { "--pg", url, NULL };
   int64_t t0;
+  long n_batches, groups = 0;
   int i, ok = 1;
   memset(&j, 0, sizeof j);
   j.w = w;
@@ -268,7 +303,15 @@ static double run_http(const char *vigil, const char *url,
     if (bc_server_start(&srv[i], vigil, db[i], extra))
       return -1;
     snprintf(j.urls[i], sizeof j.urls[i], "%s/api/v1/readings", srv[i].base);
+    snprintf(j.metrics[i], sizeof j.metrics[i], "%s/metrics", srv[i].base);
   }
+  n_batches = (w->n + w->batch - 1) / w->batch;
+  j.body = calloc((size_t)n_batches, sizeof *j.body);
+  j.body_len = calloc((size_t)n_batches, sizeof *j.body_len);
+  if (!j.body || !j.body_len)
+    abort();
+  for (long b = 0; b < n_batches; b++)
+    j.body[b] = http_body(w, b, &j.body_len[b]);
   t0 = bc_now_ns();
   for (i = 0; i < clients; i++) {
     args[i].j = &j;
@@ -279,7 +322,16 @@ static double run_http(const char *vigil, const char *url,
     pthread_join(th[i], NULL);
   t0 = bc_now_ns() - t0;
   for (i = 0; i < n_nodes; i++)
+    groups += node_groups(j.metrics[i]);
+  printf("  (%d node%s: %ld group commits, %.0f rows per commit)\n", n_nodes,
+         n_nodes > 1 ? "s" : "", groups,
+         groups > 0 ? (double)w->n / (double)groups : 0.0);
+  for (i = 0; i < n_nodes; i++)
     ok &= bc_server_stop(&srv[i]) == 0;
+  for (long b = 0; b < n_batches; b++)
+    free(j.body[b]);
+  free(j.body);
+  free(j.body_len);
   rmdir(dir);
   if (!ok || atomic_load(&j.failed) || atomic_load(&j.accepted) != w->n) {
     fprintf(stderr, "http: %ld accepted of %ld, %ld batches failed\n",
@@ -294,7 +346,8 @@ int main(int argc, char **argv)
   const char *vigil = NULL, *url = getenv("VG_PG_URL");
   struct rows w;
   long clients = 4;
-  double copy, store, http1, http2;
+  double copy = 0, store = 0, http1 = 0, http2 = 0;
+  const char *only = "cs12";
   PGconn *c;
   int fails = 0;
 
@@ -314,6 +367,8 @@ int main(int argc, char **argv)
       clients = bc_parse_long("--clients", argv[++i]);
     else if (!strcmp(argv[i], "--run"))
       w.run = bc_parse_long("--run", argv[++i]);
+    else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+      only = argv[++i];
     else if (!strcmp(argv[i], "--patients"))
       w.n_pat = bc_parse_long("--patients", argv[++i]);
     else if (!vigil)
@@ -321,7 +376,8 @@ int main(int argc, char **argv)
   }
   if (!vigil) {
     fprintf(stderr, "usage: bench_pg <vigil> [--pg URL] [--rows N] "
-                    "[--batch N] [--clients N] [--patients N]\n");
+                    "[--batch N] [--clients N] [--patients N] [--run N] "
+                    "[--only cs12]\n");
     return 2;
   }
   if (!url || !*url) {
@@ -356,17 +412,30 @@ int main(int argc, char **argv)
   } while (0)
 
   db_exec(c, "TRUNCATE reading");
-  copy = run_copy(c, &w);
-  CHECK("bare COPY into reading", copy);
-  store = run_store(url, &w);
-  CHECK("store_pg batch insert (1 thread)", store);
-  http1 = run_http(vigil, url, &w, 1, (int)clients);
-  CHECK("HTTP ingest, 1 node", http1);
-  http2 = run_http(vigil, url, &w, 2, (int)clients);
-  CHECK("HTTP ingest, 2 nodes", http2);
-  printf("  store/COPY   %.2f\n", store / copy);
-  printf("  HTTP/COPY    %.2f   (target >= 0.50)\n", http1 / copy);
-  printf("  2 nodes/1    %.2f   (target >= 1.00)\n", http2 / http1);
+  if (strchr(only, 'c')) {
+    copy = run_copy(c, &w);
+    CHECK("bare COPY into reading", copy);
+  }
+  if (strchr(only, 's')) {
+    store = run_store(url, &w);
+    CHECK("store_pg batch insert (1 thread)", store);
+  }
+  if (strchr(only, '1')) {
+    http1 = run_http(vigil, url, &w, 1, (int)clients);
+    CHECK("HTTP ingest, 1 node", http1);
+  }
+  if (strchr(only, '2')) {
+    http2 = run_http(vigil, url, &w, 2, (int)clients);
+    CHECK("HTTP ingest, 2 nodes", http2);
+  }
+  if (copy > 0 && store > 0)
+    printf("  store/COPY   %.2f\n", store / copy);
+  if (copy > 0 && http1 > 0)
+    printf("  HTTP/COPY    %.2f   (target >= 0.50)\n", http1 / copy);
+  if (copy > 0 && http2 > 0)
+    printf("  2 nodes/COPY %.2f\n", http2 / copy);
+  if (http1 > 0 && http2 > 0)
+    printf("  2 nodes/1    %.2f   (target >= 1.00)\n", http2 / http1);
   PQfinish(c);
   free(w.pid);
   curl_global_cleanup();
