@@ -27,6 +27,7 @@
 struct type_count {
   char type[48];
   size_t accepted, rejected, skipped;
+  size_t duplicate; /* of accepted: readings already stored (same key) */
   char reasons[MAX_REASONS][FHIR_ERR_MAX];
   size_t n_reasons;
 };
@@ -48,10 +49,31 @@ static struct type_count *count_of(struct summary *s, const char *type)
   return &s->t[s->n++];
 }
 
+/* Same reason up to the numbers in it ("value 2.9 out of range ..."). */
+static int same_shape(const char *a, const char *b)
+{
+  for (;;) {
+    int da = *a >= '0' && *a <= '9', db = *b >= '0' && *b <= '9';
+    if (da && db) {
+      while ((*a >= '0' && *a <= '9') || *a == '.')
+        a++;
+      while ((*b >= '0' && *b <= '9') || *b == '.')
+        b++;
+      continue;
+    }
+    if (*a != *b)
+      return 0;
+    if (!*a)
+      return 1;
+    a++;
+    b++;
+  }
+}
+
 static void add_reason(struct type_count *c, const char *why)
 {
   for (size_t i = 0; i < c->n_reasons; i++)
-    if (!strcmp(c->reasons[i], why))
+    if (same_shape(c->reasons[i], why))
       return;
   if (c->n_reasons < MAX_REASONS)
     snprintf(c->reasons[c->n_reasons++], FHIR_ERR_MAX, "%s", why);
@@ -126,6 +148,7 @@ static int import_list(struct vg_writer *w, struct vg_store *st, json_t **res,
       continue;
     }
     fr[i].reuse_identifier = 1;
+    fr[i].lenient = 1;
     if (fr[i].kind == FHIR_K_PATIENT)
       fr[i].id[0] = '\0';
     ok[i] = 1;
@@ -145,8 +168,17 @@ static int import_list(struct vg_writer *w, struct vg_store *st, json_t **res,
       break;
     rc = fhir_apply(w, st, pack, purls, m, ids, status, err);
     if (rc == 0) {
-      for (size_t k = 0; k < m; k++)
-        count_of(s, pack[k].type)->accepted++;
+      for (size_t k = 0; k < m; k++) {
+        struct type_count *c = count_of(s, pack[k].type);
+        if (pack[k].reject[0]) {
+          c->rejected++;
+          add_reason(c, pack[k].reject);
+        } else {
+          c->accepted++;
+          if (pack[k].kind == FHIR_K_READING && status[k] == 200)
+            c->duplicate++;
+        }
+      }
       break;
     }
     if (rc != -VG_EUNPROC || sscanf(err, "entry %zu", &bad) != 1 || bad >= m)
@@ -392,10 +424,10 @@ int cli_import(int argc, char **argv)
       for (size_t k = 0; k < s->t[i].n_reasons; k++)
         json_array_append_new(r, json_string(s->t[i].reasons[k]));
       rs = json_dumps(r, JSON_COMPACT);
-      printf("%s\"%s\":{\"accepted\":%zu,\"rejected\":%zu,\"skipped\":%zu,"
-             "\"reasons\":%s}", i ? "," : "", s->t[i].type,
-             s->t[i].accepted, s->t[i].rejected, s->t[i].skipped,
-             rs ? rs : "[]");
+      printf("%s\"%s\":{\"accepted\":%zu,\"duplicate\":%zu,\"rejected\":"
+             "%zu,\"skipped\":%zu,\"reasons\":%s}", i ? "," : "",
+             s->t[i].type, s->t[i].accepted, s->t[i].duplicate,
+             s->t[i].rejected, s->t[i].skipped, rs ? rs : "[]");
       free(rs);
       json_decref(r);
     }

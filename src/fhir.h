@@ -20,11 +20,6 @@ struct vg_buf;
 #define FHIR_ID_MAX 65
 #define FHIR_ERR_MAX 256
 
-/* Defined in http.c: add a response header to r (name and value borrowed;
- * valid until the request ends, e.g. arena strings). At most 4. Belongs in
- * http.h (see docs/fhir.md, "what is left"). */
-void http_set_header(struct vg_req *r, const char *name, const char *value);
-
 /* ---- mapping (fhir_map.c; pure: no store, no I/O) ---------------------- */
 
 enum fhir_kind {
@@ -58,6 +53,11 @@ struct fhir_res {
   /* PATIENT: an existing patient of the same identifier is this one
    * (idempotent import) instead of a conflict. Set by the caller. */
   int reuse_identifier;
+  /* READING: with lenient set by the caller, fhir_apply skips a reading
+   * the ingest contract rejects and leaves the reason here (the rest is
+   * applied); without it the whole call fails. */
+  int lenient;
+  char reject[FHIR_ERR_MAX];
 };
 
 /* The resource types served (static list, in CapabilityStatement order). */
