@@ -44,13 +44,15 @@ static uint64_t keyed(const struct deid *d, const char *s)
   return v;
 }
 
-/* Per-patient shift of every date, -180..+180 days (whole days, so the
- * weekday pattern and intervals within a patient are kept). */
+/* Per-patient shift of every date by 1..180 days either way, never 0
+ * (whole days, so intervals within a patient are kept). */
 static int64_t shift_ms(const struct deid *d, int64_t pid)
 {
   char s[24];
+  int64_t k;
   snprintf(s, sizeof s, "%lld", (long long)pid);
-  return ((int64_t)(keyed(d, s) % 361) - 180) * DAY_MS;
+  k = (int64_t)(keyed(d, s) % 360);
+  return (k < 180 ? k - 180 : k - 179) * DAY_MS;
 }
 
 static void pseudo(const struct deid *d, const char *type, const char *id,

@@ -275,8 +275,15 @@ test('bulk export: kick-off, poll, manifest, NDJSON counts = database, de-identi
     assert.ok(!pats.some((q) => q.id === p.id), 'ids are pseudonyms');
   }
   const dObs = await lines(dm.output.find((o) => o.type === 'Observation'));
-  const orig = new Set(obs.map((o) => o.effectiveDateTime));
-  assert.ok(dObs.filter((o) => orig.has(o.effectiveDateTime)).length < dObs.length / 2, 'dates shifted');
+  assert.equal(dObs.length, obs.length);
+  // the one 133/83 reading (2023-02-01T08:00Z) moved by whole days, 1..180
+  const mine = dObs.filter((o) => o.component?.[0].valueQuantity.value === 133 &&
+    o.component[1].valueQuantity.value === 83);
+  assert.equal(mine.length, 1);
+  const days = (Date.parse(mine[0].effectiveDateTime) - Date.parse('2023-02-01T08:00:00Z')) / 86400000;
+  assert.ok(Number.isInteger(days) && days !== 0 && Math.abs(days) <= 180, `shift ${days} days`);
+  assert.ok(dObs.every((o) => !o.device && o.subject.reference.startsWith('Patient/') &&
+    !pats.some((p) => o.subject.reference === `Patient/${p.id}`)), 'subjects are pseudonyms');
   // cancel
   const del = await req(dk.headers.get('content-location'), 'DELETE');
   assert.equal(del.status, 202);
