@@ -3,7 +3,8 @@
  * 10 community health centres, 100 village clinics, ~33k households, 70%
  * hypertension, 20% type 2 diabetes, ~4 visits a year each, 70% of
  * households contracted), then times report_indicators() for the county
- * and for one centre, and the patient list behind one number.
+ * and for one centre, and the patient list behind one number. Also seeds
+ * the current tiers (90% assessed) and alerts (5% of patients in 2025-Q4).
  * Usage: bench_care_reports [n_patients] (default 100000). Exit 1 when the
  * county report misses the target. */
 #include <stdio.h>
@@ -122,6 +123,29 @@ static int seed(struct vg_store *s, int n, int64_t *out_county,
     if (!rc)
       rc = store_sql(t, "INSERT INTO household_member (household_id, "
                      "patient_id) VALUES ($1, $2)", v, 2, NULL, NULL, NULL);
+    if (!rc && urand() < 0.9) { /* 90% assessed: 70/22/8% by tier */
+      double u = urand();
+      v[0] = VG_INT(p.id);
+      v[1] = VG_TEXT(u < 0.7 ? "stable" : u < 0.92 ? "attention" : "urgent");
+      rc = store_sql(t, "INSERT INTO care_assessment (patient_id, programme,"
+                     " tier, level, controlled, action, next_due_ms, metrics,"
+                     " reasons, algo_version, rules_version, computed_ms) "
+                     "VALUES ($1, 'overall', $2, 1, 1, 'routine', 0, '{}', "
+                     "'[]', 'bench', 'bench', 1)", v, 2, NULL, NULL, NULL);
+    }
+    if (!rc && urand() < 0.05) { /* an alert in 2025-Q4, 85% acknowledged */
+      int64_t first = 1759276800000LL + (int64_t)(urand() * 80 * 86400000.0);
+      int acked = urand() < 0.85;
+      v[0] = VG_INT(p.id);
+      v[1] = VG_INT(first);
+      v[2] = VG_INT(acked ? first + (int64_t)(urand() * 600) * 60000 : 0);
+      v[3] = VG_INT(urand() < 0.1 ? 1 : 0);
+      v[4] = VG_TEXT(acked ? "acknowledged" : "open");
+      rc = store_sql(t, "INSERT INTO care_alert (patient_id, rule, severity,"
+                     " state, first_ms, last_ms, ack_ms, escalation_level) "
+                     "VALUES ($1, 'bp_high', 'high', $5, $2, $2, $3, $4)", v,
+                     5, NULL, NULL, NULL);
+    }
     for (int c = 0; c < 2 && !rc; c++) {
       if (urand() >= (c ? 0.2 : 0.7))
         continue;
@@ -200,28 +224,33 @@ int main(int argc, char **argv)
   for (int k = 0; k < 3; k++) {
     store_begin(s, VG_TXN_READ, &t);
     t0 = now_ns();
-    if (report_indicators(t, county, &p, &res))
+    if (report_indicators(t, county, &p, NULL, &res))
       return 2;
     ms = (double)(now_ns() - t0) / 1e6;
     store_rollback(t);
     if (ms < best)
       best = ms;
     printf("county indicators run %d: %.1f ms (residents %zu, HEARTS "
-           "controlled %lld/%lld, contract coverage %lld/%lld)\n", k + 1, ms,
+           "controlled %lld/%lld, contract coverage %lld/%lld, urgent tier "
+           "%lld, alerts %lld, median ack %.1f min)\n", k + 1, ms,
            res->n_residents, (long long)res->total.c.num[RI_HEARTS_CONTROLLED],
            (long long)res->total.c.den[RI_HEARTS_CONTROLLED],
            (long long)res->total.c.num[RI_CN_CONTRACT],
-           (long long)res->total.c.den[RI_CN_CONTRACT]);
+           (long long)res->total.c.den[RI_CN_CONTRACT],
+           (long long)res->total.c.num[RI_TIER_URGENT],
+           (long long)res->total.alerts.raised,
+           (double)res->total.alerts.median_ack_ms / 60000.0);
     report_result_free(res);
   }
   store_begin(s, VG_TXN_READ, &t);
   t0 = now_ns();
-  report_indicators(t, chc, &p, &res);
+  report_indicators(t, chc, &p, NULL, &res);
   printf("one centre (%zu residents): %.1f ms\n", res->n_residents,
          (double)(now_ns() - t0) / 1e6);
   report_result_free(res);
   t0 = now_ns();
-  report_patients(t, county, &p, RI_HEARTS_MISSED, 0, 0, 0, count_cb, &listed);
+  report_patients(t, county, &p, NULL, RI_HEARTS_MISSED, 0, 0, 0, count_cb,
+                  &listed);
   printf("patient list (hearts.missed_visits numerator, %zu ids): %.1f ms\n",
          listed, (double)(now_ns() - t0) / 1e6);
   store_rollback(t);

@@ -1,7 +1,7 @@
 /* api_reports.c - GET /api/v1/reports/indicators (JSON or CSV: numerator,
- * denominator and rate of every indicator for an organisation subtree and
- * each direct child) and /reports/indicators/patients (the patient list
- * behind one number). */
+ * denominator and rate of every indicator, and the alert response times,
+ * for an organisation subtree and each direct child) and
+ * /reports/indicators/patients (the patient list behind one number). */
 #include <string.h>
 
 #include "api.h"
@@ -40,6 +40,28 @@ static void json_inds(struct vg_buf *out, const struct report_counts *c)
   buf_puts(out, "]");
 }
 
+static void json_minutes(struct vg_buf *out, int64_t ms)
+{
+  if (ms < 0)
+    buf_puts(out, "null");
+  else
+    buf_json_num(out, (double)ms / 60000.0);
+}
+
+static void json_alerts(struct vg_buf *out, const struct report_alerts *a)
+{
+  buf_printf(out, "{\"raised\":%lld,\"acknowledged\":%lld,\"escalated\":"
+             "%lld,\"open\":%lld,\"ack_minutes\":{\"median\":",
+             (long long)a->raised, (long long)a->acknowledged,
+             (long long)a->escalated, (long long)a->open);
+  json_minutes(out, a->median_ack_ms);
+  buf_puts(out, ",\"p90\":");
+  json_minutes(out, a->p90_ack_ms);
+  buf_puts(out, ",\"max\":");
+  json_minutes(out, a->max_ack_ms);
+  buf_puts(out, "}}");
+}
+
 static void json_org(struct vg_buf *out, const struct report_org *o)
 {
   buf_printf(out, "{\"id\":%lld,\"name\":", (long long)o->id);
@@ -48,6 +70,8 @@ static void json_org(struct vg_buf *out, const struct report_org *o)
   buf_json_str(out, o->level, strlen(o->level));
   buf_puts(out, ",\"indicators\":");
   json_inds(out, &o->c);
+  buf_puts(out, ",\"alerts\":");
+  json_alerts(out, &o->alerts);
   buf_putc(out, '}');
 }
 
@@ -63,17 +87,49 @@ static void csv_str(struct vg_buf *out, const char *s)
   buf_putc(out, '"');
 }
 
+static void csv_head(struct vg_buf *out, const char *period,
+                     const struct report_org *o, const char *scope,
+                     const char *key)
+{
+  buf_printf(out, "%s,%s,%lld,", period, scope, (long long)o->id);
+  csv_str(out, o->name);
+  buf_printf(out, ",%s,%s,", o->level, key);
+}
+
+/* A ratio row: numerator, denominator, rate (empty when den is 0). */
+static void csv_ratio(struct vg_buf *out, int64_t num, int64_t den)
+{
+  buf_printf(out, "%lld,%lld,", (long long)num, (long long)den);
+  if (den)
+    buf_printf(out, "%.6f", (double)num / (double)den);
+  buf_puts(out, ",\r\n");
+}
+
+/* Rows: every indicator, then the alert measures (ratios of the alerts
+ * raised; acknowledgement times in minutes in the value column). */
 static void csv_org(struct vg_buf *out, const char *period,
                     const struct report_org *o, const char *scope)
 {
+  static const char *const times[] = {"alerts.ack_minutes_median",
+                                      "alerts.ack_minutes_p90",
+                                      "alerts.ack_minutes_max"};
+  const struct report_alerts *a = &o->alerts;
+  int64_t ms[3] = {a->median_ack_ms, a->p90_ack_ms, a->max_ack_ms};
   for (int i = 0; i < RI_COUNT; i++) {
-    buf_printf(out, "%s,%s,%lld,", period, scope, (long long)o->id);
-    csv_str(out, o->name);
-    buf_printf(out, ",%s,%s,%lld,%lld,", o->level,
-               report_ind_key((enum report_ind)i), (long long)o->c.num[i],
-               (long long)o->c.den[i]);
-    if (o->c.den[i])
-      buf_printf(out, "%.6f", (double)o->c.num[i] / (double)o->c.den[i]);
+    csv_head(out, period, o, scope, report_ind_key((enum report_ind)i));
+    csv_ratio(out, o->c.num[i], o->c.den[i]);
+  }
+  csv_head(out, period, o, scope, "alerts.acknowledged");
+  csv_ratio(out, a->acknowledged, a->raised);
+  csv_head(out, period, o, scope, "alerts.escalated");
+  csv_ratio(out, a->escalated, a->raised);
+  csv_head(out, period, o, scope, "alerts.open");
+  csv_ratio(out, a->open, a->raised);
+  for (int i = 0; i < 3; i++) {
+    csv_head(out, period, o, scope, times[i]);
+    buf_puts(out, ",,,");
+    if (ms[i] >= 0)
+      buf_printf(out, "%.1f", (double)ms[i] / 60000.0);
     buf_puts(out, "\r\n");
   }
 }
@@ -95,7 +151,7 @@ int api_reports_indicators(struct vg_req *r)
   rc = store_begin(r->app->store, VG_TXN_READ, &t);
   if (rc)
     return vg_fail(r, rc, "store unavailable");
-  rc = report_indicators(t, org, &p, &res);
+  rc = report_indicators(t, org, &p, NULL, &res);
   store_rollback(t);
   if (rc == -VG_ENOTFOUND)
     return vg_fail(r, rc, "no organization %lld", (long long)org);
@@ -104,7 +160,7 @@ int api_reports_indicators(struct vg_req *r)
   if (csv) {
     r->content_type = "text/csv; charset=utf-8";
     buf_puts(&r->out, "period,scope,org_id,org_name,level,indicator,"
-             "numerator,denominator,rate\r\n");
+             "numerator,denominator,rate,value\r\n");
     csv_org(&r->out, p.label, &res->total, "subtree");
     for (size_t i = 0; i < res->n_children; i++)
       csv_org(&r->out, p.label, &res->children[i], "child");
@@ -165,8 +221,8 @@ int api_reports_patients(struct vg_req *r)
   buf_printf(&r->out, "{\"indicator\":\"%s\",\"part\":\"%s\",\"period\":"
              "\"%s\",\"org\":%lld,\"patients\":[", ind, part, p.label,
              (long long)org);
-  rc = report_patients(t, org, &p, (enum report_ind)k, den, after, limit,
-                       plist_one, &c);
+  rc = report_patients(t, org, &p, NULL, (enum report_ind)k, den, after,
+                       limit, plist_one, &c);
   store_rollback(t);
   if (rc == -VG_ENOTFOUND)
     return vg_fail(r, rc, "no organization %lld", (long long)org);

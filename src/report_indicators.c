@@ -1,8 +1,10 @@
 /* report_indicators.c - population indicators over an organisation
  * subtree: one pass over the subtree's residents, their hypertension and
- * diabetes enrolments, the visits of the last 12 months and the covering
- * contracts, giving per-patient numerator/denominator bits that are summed
- * (report_indicators) or listed (report_patients). */
+ * diabetes enrolments, the visits of the last 12 months, the covering
+ * contracts and the current tier (each query restricted to the subtree's
+ * residents in SQL), giving per-patient numerator/denominator bits that
+ * are summed (report_indicators) or listed (report_patients); and the
+ * alerts raised in the period with their acknowledgement times. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,13 @@ static const struct {
                               "family-doctor contract on the last day"},
   {"china.contract_coverage_priority", "签约率 priority groups (>=65, 0-6, "
                                        "hypertension, diabetes, tagged)"},
+  {"tier.stable", "Tier stable (current overall assessment) / living "
+                  "residents"},
+  {"tier.attention", "Tier attention (current overall assessment) / living "
+                     "residents"},
+  {"tier.urgent", "Tier urgent (current overall assessment) / living "
+                  "residents"},
+  {"tier.not_assessed", "No assessment yet / living residents"},
 };
 
 const char *report_ind_key(enum report_ind i) { return inds[i].key; }
@@ -106,7 +115,13 @@ struct resident {
   int64_t last_glu_ms;
   int n_f2f[2];           /* face-to-face visits since max(end12, enrol) */
   unsigned char covered;
+  signed char tier;       /* -1 not assessed, 0 stable, 1 attention, 2 urgent */
   uint32_t num, den;      /* bit per indicator */
+};
+
+struct ack { /* one acknowledged alert */
+  int child;
+  int64_t ms;
 };
 
 struct pass {
@@ -119,6 +134,10 @@ struct pass {
   size_t n_children, cap_children;
   int64_t *households; /* covered by a household contract, sorted */
   size_t n_households, cap_households;
+  const struct report_filter *f;
+  struct report_alerts alerts;  /* subtree totals (ack times: below) */
+  struct ack *acks;
+  size_t n_acks, cap_acks;
 };
 
 static int cmp_i64(const void *a, const void *b)
@@ -210,9 +229,14 @@ static int resident_row(void *ctx, const struct vg_val *c, size_t n)
     ps->res = r;
     ps->cap = cap;
   }
+  if (ps->f && ps->f->restrict_ids &&
+      (!ps->f->n_only || !bsearch(&c[0].i, ps->f->only, ps->f->n_only,
+                                  sizeof(int64_t), cmp_i64)))
+    return 0; /* not the caller's to count */
   r = &ps->res[ps->n++];
   memset(r, 0, sizeof *r);
   r->pid = c[0].i;
+  r->tier = -1;
   r->household = c[1].i;
   r->child = child_of(ps, c[2].s, c[2].len);
   age = c[4].type == VG_VAL_TEXT ? age_on(c[4].s, c[4].len, ps->p->end) : -1;
@@ -308,6 +332,93 @@ static int contract_row(void *ctx, const struct vg_val *c, size_t n)
   return 0;
 }
 
+/* patient_id, tier of the overall assessment */
+static int tier_row(void *ctx, const struct vg_val *c, size_t n)
+{
+  static const char *const tiers[] = {"stable", "attention", "urgent"};
+  struct resident *r;
+  if (n < 2)
+    return -VG_EINTERNAL;
+  r = find(ctx, c[0].i);
+  if (!r || c[1].type != VG_VAL_TEXT)
+    return 0;
+  for (int k = 0; k < 3; k++)
+    if (c[1].len == strlen(tiers[k]) && memcmp(c[1].s, tiers[k],
+                                               c[1].len) == 0)
+      r->tier = (signed char)k;
+  return 0;
+}
+
+static void alert_count(struct report_alerts *a, const struct vg_val *c)
+{
+  a->raised++;
+  if (c[2].i > 0)
+    a->acknowledged++;
+  if (c[3].i > 0)
+    a->escalated++;
+  if (c[4].len == 4 && memcmp(c[4].s, "open", 4) == 0)
+    a->open++;
+}
+
+/* patient_id, first_ms, ack_ms, escalation_level, state */
+static int alert_row(void *ctx, const struct vg_val *c, size_t n)
+{
+  struct pass *ps = ctx;
+  struct resident *r;
+  if (n < 5)
+    return -VG_EINTERNAL;
+  r = find(ps, c[0].i);
+  if (!r)
+    return 0;
+  alert_count(&ps->alerts, c);
+  if (r->child >= 0)
+    alert_count(&ps->children[r->child].alerts, c);
+  if (c[2].i <= 0)
+    return 0;
+  if (ps->n_acks == ps->cap_acks) {
+    size_t cap = ps->cap_acks ? ps->cap_acks * 2 : 256;
+    struct ack *a = vg_realloc(ps->acks, cap * sizeof *a);
+    if (!a)
+      return -VG_ENOMEM;
+    ps->acks = a;
+    ps->cap_acks = cap;
+  }
+  ps->acks[ps->n_acks].child = r->child;
+  ps->acks[ps->n_acks++].ms = c[2].i > c[1].i ? c[2].i - c[1].i : 0;
+  return 0;
+}
+
+static int cmp_ack(const void *a, const void *b)
+{
+  const struct ack *x = a, *y = b;
+  return x->ms < y->ms ? -1 : x->ms > y->ms;
+}
+
+/* Nearest-rank quantiles of the acknowledgement times of child (-2 = all),
+ * acks sorted by time. */
+static void ack_stats(const struct pass *ps, int child,
+                      struct report_alerts *a)
+{
+  size_t n = 0, k50, k90, seen = 0;
+  a->median_ack_ms = a->p90_ack_ms = a->max_ack_ms = -1;
+  for (size_t i = 0; i < ps->n_acks; i++)
+    n += child == -2 || ps->acks[i].child == child;
+  if (!n)
+    return;
+  k50 = (n + 1) / 2; /* ranks 1..n */
+  k90 = (n * 9 + 9) / 10;
+  for (size_t i = 0; i < ps->n_acks; i++) {
+    if (child != -2 && ps->acks[i].child != child)
+      continue;
+    seen++;
+    if (seen == k50)
+      a->median_ack_ms = ps->acks[i].ms;
+    if (seen == k90)
+      a->p90_ack_ms = ps->acks[i].ms;
+    a->max_ack_ms = ps->acks[i].ms;
+  }
+}
+
 #define BIT(i) (1u << (i))
 
 /* The standard number of face-to-face follow-ups for time under management
@@ -363,10 +474,13 @@ static void classify(const struct pass *ps, struct resident *r)
   }
   if (!r->dead) {
     int cov = r->covered ||
-              (r->household && bsearch(&r->household, ps->households,
+              (r->household && ps->n_households &&
+               bsearch(&r->household, ps->households,
                                        ps->n_households, sizeof(int64_t),
                                        cmp_i64) != NULL);
-    r->den |= BIT(RI_CN_CONTRACT);
+    r->den |= BIT(RI_CN_CONTRACT) | BIT(RI_TIER_STABLE) |
+              BIT(RI_TIER_ATTENTION) | BIT(RI_TIER_URGENT) | BIT(RI_TIER_NONE);
+    r->num |= r->tier < 0 ? BIT(RI_TIER_NONE) : BIT(RI_TIER_STABLE + r->tier);
     if (cov)
       r->num |= BIT(RI_CN_CONTRACT);
     if (r->priority) {
@@ -382,11 +496,18 @@ static void pass_free(struct pass *ps)
   vg_free(ps->res);
   vg_free(ps->children);
   vg_free(ps->households);
+  vg_free(ps->acks);
 }
 
 /* Load everything for org's subtree and classify every resident. */
+/* The subtree's residents ($1: the root's path), for IN (...). */
+#define RESIDENTS "SELECT m.patient_id FROM household_member m JOIN " \
+  "household h ON h.id = m.household_id JOIN organization o ON o.id = " \
+  "h.org_id WHERE o.path LIKE $1 || '%'"
+
 static int pass_run(struct vg_txn *t, int64_t org,
-                    const struct report_period *p, struct pass *ps,
+                    const struct report_period *p,
+                    const struct report_filter *f, struct pass *ps,
                     struct report_org *root)
 {
   struct vg_val v[4];
@@ -394,6 +515,7 @@ static int pass_run(struct vg_txn *t, int64_t org,
   int rc;
   memset(ps, 0, sizeof *ps);
   ps->p = p;
+  ps->f = f;
   rc = care_org_path(t, org, ps->root_path, sizeof ps->root_path);
   if (rc)
     return rc;
@@ -422,26 +544,49 @@ static int pass_run(struct vg_txn *t, int64_t org,
                  resident_row, ps, NULL);
   if (rc)
     return rc;
+  if (ps->n == 0)
+    return 0; /* nobody lives there (or nobody the caller may count) */
   rc = store_sql(t, "SELECT patient_id, code, enrolled_date, status, "
                  "status_date FROM patient_condition WHERE code IN "
-                 "('hypertension', 't2d')", NULL, 0, condition_row, ps, NULL);
+                 "('hypertension', 't2d') AND patient_id IN (" RESIDENTS ")",
+                 v, 1, condition_row, ps, NULL);
   if (rc)
     return rc;
-  v[0] = VG_INT(p->end12_ms);
-  v[1] = VG_INT(p->end_ms);
+  v[1] = VG_INT(p->end12_ms);
+  v[2] = VG_INT(p->end_ms);
   rc = store_sql(t, "SELECT patient_id, visit_ms, kind, sbp, dbp, "
-                 "glucose_mmol FROM visit WHERE visit_ms >= $1 AND visit_ms <"
-                 " $2", v, 2, visit_row, ps, NULL);
+                 "glucose_mmol FROM visit WHERE visit_ms >= $2 AND visit_ms <"
+                 " $3 AND patient_id IN (" RESIDENTS ")", v, 3, visit_row, ps,
+                 NULL);
   if (rc)
     return rc;
   care_date_add_days(p->end, -1, last_day);
-  v[0] = VG_TEXT(last_day);
+  v[1] = VG_TEXT(last_day);
   rc = store_sql(t, "SELECT household_id, patient_id FROM contract WHERE "
-                 "status = 'active' AND signed_date <= $1 AND end_date > $1",
-                 v, 1, contract_row, ps, NULL);
+                 "status = 'active' AND signed_date <= $2 AND end_date > $2 "
+                 "AND (household_id IN (SELECT h.id FROM household h JOIN "
+                 "organization o ON o.id = h.org_id WHERE o.path LIKE $1 || "
+                 "'%') OR patient_id IN (" RESIDENTS "))", v, 2, contract_row,
+                 ps, NULL);
   if (rc)
     return rc;
-  qsort(ps->households, ps->n_households, sizeof(int64_t), cmp_i64);
+  rc = store_sql(t, "SELECT patient_id, tier FROM care_assessment WHERE "
+                 "programme = 'overall' AND patient_id IN (" RESIDENTS ")", v,
+                 1, tier_row, ps, NULL);
+  if (rc)
+    return rc;
+  v[1] = VG_INT(p->start_ms);
+  v[2] = VG_INT(p->end_ms);
+  rc = store_sql(t, "SELECT patient_id, first_ms, ack_ms, escalation_level, "
+                 "state FROM care_alert WHERE first_ms >= $2 AND first_ms < "
+                 "$3 AND patient_id IN (" RESIDENTS ")", v, 3, alert_row, ps,
+                 NULL);
+  if (rc)
+    return rc;
+  if (ps->n_acks) /* qsort wants a non-NULL base even for 0 items */
+    qsort(ps->acks, ps->n_acks, sizeof *ps->acks, cmp_ack);
+  if (ps->n_households)
+    qsort(ps->households, ps->n_households, sizeof(int64_t), cmp_i64);
   for (size_t i = 0; i < ps->n; i++)
     classify(ps, &ps->res[i]);
   return 0;
@@ -457,6 +602,7 @@ static void add_counts(struct report_counts *c, const struct resident *r)
 
 int report_indicators(struct vg_txn *t, int64_t org,
                       const struct report_period *p,
+                      const struct report_filter *f,
                       struct report_result **out)
 {
   struct report_result *res;
@@ -467,7 +613,7 @@ int report_indicators(struct vg_txn *t, int64_t org,
   if (!res)
     return -VG_ENOMEM;
   memset(res, 0, sizeof *res);
-  rc = pass_run(t, org, p, &ps, &res->total);
+  rc = pass_run(t, org, p, f, &ps, &res->total);
   if (rc) {
     pass_free(&ps);
     vg_free(res);
@@ -478,6 +624,10 @@ int report_indicators(struct vg_txn *t, int64_t org,
     if (ps.res[i].child >= 0)
       add_counts(&ps.children[ps.res[i].child].c, &ps.res[i]);
   }
+  res->total.alerts = ps.alerts;
+  ack_stats(&ps, -2, &res->total.alerts);
+  for (size_t i = 0; i < ps.n_children; i++)
+    ack_stats(&ps, (int)i, &ps.children[i].alerts);
   res->children = ps.children;
   res->n_children = ps.n_children;
   res->n_residents = ps.n;
@@ -496,13 +646,14 @@ void report_result_free(struct report_result *res)
 }
 
 int report_patients(struct vg_txn *t, int64_t org,
-                    const struct report_period *p, enum report_ind ind,
+                    const struct report_period *p,
+                    const struct report_filter *f, enum report_ind ind,
                     int part, int64_t after_id, size_t limit,
                     report_patient_cb cb, void *ctx)
 {
   struct pass ps;
   size_t sent = 0;
-  int rc = pass_run(t, org, p, &ps, NULL);
+  int rc = pass_run(t, org, p, f, &ps, NULL);
   for (size_t i = 0; rc == 0 && i < ps.n; i++) {
     const struct resident *r = &ps.res[i];
     uint32_t bits = part ? r->den : r->num;

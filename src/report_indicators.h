@@ -2,7 +2,8 @@
  * over a month or quarter: WHO HEARTS (BP controlled / uncontrolled / visit
  * without BP / missed visits / lost to follow-up) and the China programme
  * indicators (规范管理率, BP and glucose control, contract coverage overall
- * and for priority groups), each with numerator and denominator, summed
+ * and for priority groups), the tier distribution and alert response
+ * times, each with numerator and denominator, summed
  * over the subtree and per direct child, and the patient list behind any
  * number. Definitions: docs/care.md "Population reports". */
 #ifndef VG_REPORT_INDICATORS_H
@@ -25,6 +26,10 @@ enum report_ind {
   RI_CN_T2D_GLUCOSE_CONTROL,
   RI_CN_CONTRACT,
   RI_CN_CONTRACT_PRIORITY,
+  RI_TIER_STABLE,
+  RI_TIER_ATTENTION,
+  RI_TIER_URGENT,
+  RI_TIER_NONE,
   RI_COUNT
 };
 
@@ -49,12 +54,21 @@ struct report_counts {
   int64_t num[RI_COUNT], den[RI_COUNT];
 };
 
+/* Alerts raised in the period for the residents (care_alert, 004) and how
+ * fast they were acknowledged. Public fields; *_ms are -1 when nothing was
+ * acknowledged. escalated: not acknowledged within the rule's delay. */
+struct report_alerts {
+  int64_t raised, acknowledged, escalated, open;
+  int64_t median_ack_ms, p90_ack_ms, max_ack_ms;
+};
+
 /* One organisation's totals. Public fields. */
 struct report_org {
   int64_t id;
   char name[128];
   char level[32];
   struct report_counts c;
+  struct report_alerts alerts;
 };
 
 /* Result: the subtree's totals and one entry per direct child (its own
@@ -66,11 +80,22 @@ struct report_result {
   size_t n_residents;       /* patients in the subtree's households */
 };
 
+/* Whose patients count: only (sorted ascending, n_only of them) when
+ * restrict_ids is set, e.g. the caller's visible set (auth); NULL filter
+ * or restrict_ids 0: every resident of the subtree. Borrowed. */
+struct report_filter {
+  int restrict_ids;
+  const int64_t *only;
+  size_t n_only;
+};
+
 /* Compute the indicators of org's subtree for period p in a READ
- * transaction. OUT: *out. 0, -VG_ENOTFOUND (no such org), -VG_ENOMEM or a
- * store error. */
+ * transaction; f may be NULL. Tiers are the residents' current overall
+ * assessment (care_assessment), not as of the period end. OUT: *out. 0,
+ * -VG_ENOTFOUND (no such org), -VG_ENOMEM or a store error. */
 int report_indicators(struct vg_txn *t, int64_t org,
                       const struct report_period *p,
+                      const struct report_filter *f,
                       struct report_result **out);
 void report_result_free(struct report_result *res);
 
@@ -79,7 +104,8 @@ void report_result_free(struct report_result *res);
  * limit (0 = all), each passed to cb (nonzero stops; returned). */
 typedef int (*report_patient_cb)(void *ctx, int64_t patient_id);
 int report_patients(struct vg_txn *t, int64_t org,
-                    const struct report_period *p, enum report_ind ind,
+                    const struct report_period *p,
+                    const struct report_filter *f, enum report_ind ind,
                     int part, int64_t after_id, size_t limit,
                     report_patient_cb cb, void *ctx);
 

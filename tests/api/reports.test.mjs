@@ -57,7 +57,10 @@ const CONTRACTS = [
 // ---- the definitions, from first principles ---------------------------
 const KEYS = ['hearts.bp_controlled', 'hearts.bp_uncontrolled', 'hearts.visit_no_bp', 'hearts.missed_visits',
   'hearts.lost_to_follow_up', 'china.htn_standard_management', 'china.htn_bp_control', 'china.t2d_standard_management',
-  'china.t2d_glucose_control', 'china.contract_coverage', 'china.contract_coverage_priority'];
+  'china.t2d_glucose_control', 'china.contract_coverage', 'china.contract_coverage_priority',
+  'tier.stable', 'tier.attention', 'tier.urgent', 'tier.not_assessed'];
+// Each cohort patient's stored overall tier (none: see before()).
+const TIER = {};
 function age(birth, on) { const [by, bm, bd] = birth.split('-').map(Number); const [y, m, d] = on.split('-').map(Number); return y - by - ((m < bm || (m === bm && d < bd)) ? 1 : 0); }
 function underCare(c) { return c && c[1] < END && !(c[2] && c[2] !== 'active' && c[3] < END); }
 function required(fromDate) { const days = (D(END) - D(fromDate)) / 864e5; return Math.min(4, Math.max(1, Math.ceil(days / (365.25 / 4) - 1e-6))); }
@@ -96,6 +99,8 @@ function expected(name) {
     const prio = a >= 65 || a <= 6 || (p.tags || []).length > 0 || underCare(htn) || underCare(t2d);
     out['china.contract_coverage'] = { den: true, num: covered };
     if (prio) out['china.contract_coverage_priority'] = { den: true, num: covered };
+    for (const t of ['stable', 'attention', 'urgent']) out[`tier.${t}`] = { den: true, num: TIER[name] === t };
+    out['tier.not_assessed'] = { den: true, num: !TIER[name] };
   }
   return out;
 }
@@ -135,6 +140,9 @@ before(async () => {
   for (const c of CONTRACTS)
     await post('/api/v1/contracts', { team, signed_date: c.signed, term_months: c.term, ...(c.status ? { status: c.status } : {}),
       ...(c.household ? { household: hh[c.household] } : { patient: ids[c.patient] }) });
+  // No readings are ingested for this cohort, so the care worker stores no
+  // assessment: every resident is expected under tier.not_assessed (TIER
+  // stays empty). The alert test below checks assessed tiers.
 });
 after(async () => { const { code } = await srv.stop(); assert.equal(code, 0); });
 
@@ -199,13 +207,14 @@ test('CSV, a monthly period, and bad parameters', async () => {
   assert.equal(r.status, 200);
   assert.match(r.headers.get('content-type'), /^text\/csv/);
   const lines = r.text.trim().split('\r\n');
-  assert.equal(lines[0], 'period,scope,org_id,org_name,level,indicator,numerator,denominator,rate');
-  assert.equal(lines.length, 1 + KEYS.length * 3);
+  assert.equal(lines[0], 'period,scope,org_id,org_name,level,indicator,numerator,denominator,rate,value');
+  assert.equal(lines.length, 1 + (KEYS.length + 6) * 3); // + 3 alert ratios, 3 ack times
+  assert.ok(lines.some((l) => l.startsWith(`${PERIOD},subtree,${orgs.county},`) && l.endsWith(',alerts.acknowledged,0,0,,')));
   assert.ok(lines.some((l) => l.includes('"CHC B, east"')));
   const sumCounty = sum([...HH.A1, ...HH.A2, ...HH.B1]);
   const row = lines.find((l) => l.startsWith(`${PERIOD},subtree,${orgs.county},`) && l.includes(',hearts.bp_controlled,'));
   assert.ok(row.endsWith(`,${sumCounty['hearts.bp_controlled'].numerator},${sumCounty['hearts.bp_controlled'].denominator},` +
-    (sumCounty['hearts.bp_controlled'].numerator / sumCounty['hearts.bp_controlled'].denominator).toFixed(6)));
+    (sumCounty['hearts.bp_controlled'].numerator / sumCounty['hearts.bp_controlled'].denominator).toFixed(6) + ','));
   const m = await get(`/api/v1/reports/indicators?org=${orgs.county}&period=2025-12`);
   assert.equal(m.status, 200);
   assert.deepEqual(byKey(m.body.org.indicators), byKey((await get(`/api/v1/reports/indicators?org=${orgs.county}&period=${PERIOD}`)).body.org.indicators)); // same end
@@ -214,4 +223,50 @@ test('CSV, a monthly period, and bad parameters', async () => {
     assert.equal((await get(`/api/v1/reports/indicators?${q}`)).status, 400, q);
   assert.equal((await get(`/api/v1/reports/indicators?org=999999&period=${PERIOD}`)).status, 404);
   assert.equal((await get(`/api/v1/reports/indicators/patients?org=${orgs.county}&period=${PERIOD}&indicator=nope&part=numerator`)).status, 400);
+});
+
+test('alert response times: raised, acknowledged, escalated and ack minutes from the alerts themselves', async () => {
+  const county = (await post('/api/v1/organizations', { name: 'Alert county', level: 'county_hospital' })).id;
+  const vil = (await post('/api/v1/organizations', { name: 'Alert village', level: 'village_clinic', parent: county })).id;
+  const a = await createPatient(U, { name: 'crisisA' }), b = await createPatient(U, { name: 'crisisB' });
+  const outsider = await createPatient(U, { name: 'crisisOut' }); // no household: never counted
+  await post('/api/v1/households', { org: vil, members: [{ patient: a }, { patient: b }] });
+  const now = Date.now();
+  const bp = (pid, t) => [{ patient: pid, code: 'sbp', t, value: 188, source: 'cuff' }, { patient: pid, code: 'dbp', t, value: 114, source: 'cuff' }];
+  const ing = await req(`${U}/api/v1/readings`, 'POST', { readings: [...bp(a, now - 60000), ...bp(b, now - 60000), ...bp(outsider, now - 60000)] });
+  assert.equal(ing.status, 200, ing.text);
+  const alertsOf = async (pid) => (await get(`/api/v1/alerts?patient=${pid}`)).body.alerts;
+  const end = Date.now() + 15000;
+  while ((await alertsOf(a)).length === 0 || (await alertsOf(b)).length === 0) {
+    assert.ok(Date.now() < end, 'the care worker raised no alerts in 15 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 1200)); // a measurable acknowledgement time
+  const first = (await alertsOf(a))[0];
+  assert.equal((await req(`${U}/api/v1/alerts/${first.id}/ack`, 'POST')).status, 200);
+  const all = [...await alertsOf(a), ...await alertsOf(b)];
+  const d = new Date();
+  const period = `${d.getUTCFullYear()}-Q${Math.floor(d.getUTCMonth() / 3) + 1}`;
+  const [ps, pe] = [Date.parse(`${period.slice(0, 4)}-${String((Number(period[6]) - 1) * 3 + 1).padStart(2, '0')}-01T00:00:00Z`), Infinity];
+  const inPeriod = all.filter((x) => x.first_ms >= ps && x.first_ms < pe);
+  const acked = inPeriod.filter((x) => x.ack_ms > 0).map((x) => x.ack_ms - x.first_ms).sort((x, y) => x - y);
+  const r = await get(`/api/v1/reports/indicators?org=${county}&period=${period}`);
+  assert.equal(r.status, 200, r.text);
+  const al = r.body.org.alerts;
+  console.log('alert response:', JSON.stringify(al));
+  assert.equal(al.raised, inPeriod.length);
+  assert.ok(al.raised >= 2);
+  assert.equal(al.acknowledged, acked.length);
+  assert.equal(al.acknowledged, 1);
+  assert.equal(al.open, inPeriod.filter((x) => x.state === 'open').length);
+  assert.equal(al.escalated, inPeriod.filter((x) => x.escalation_level > 0).length);
+  assert.ok(Math.abs(al.ack_minutes.median - acked[0] / 60000) < 1e-9);
+  assert.ok(al.ack_minutes.median >= 1 / 60, 'acknowledged after >= 1 s');
+  // Both residents were assessed by the worker after their readings (it
+  // raised the alerts); their tier is what the assessment API computes.
+  const ind = byKey(r.body.org.indicators);
+  const want = { stable: 0, attention: 0, urgent: 0, not_assessed: 0 };
+  for (const pid of [a, b]) want[(await get(`/api/v1/patients/${pid}/assessment`)).body.overall.tier]++;
+  for (const t of Object.keys(want)) assert.deepEqual(ind[`tier.${t}`], { numerator: want[t], denominator: 2 }, t);
+  assert.equal(want.urgent, 2); // SBP 188 / DBP 114: a crisis
 });
