@@ -65,10 +65,19 @@ fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DVG_SANITIZE=ON -DVG_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
+	@# New inputs go to a scratch dir; afterwards only coverage-increasing
+	@# inputs are merged into a fresh dir that replaces the saved corpus.
+	@# FUZZ_TARGETS="fuzz_http fuzz_auth" limits the campaign.
 	@for f in build-fuzz/fuzz/fuzz_*; do \
-	  n=$$(basename $$f); mkdir -p tests/fuzz/corpus/$$n; \
+	  n=$$(basename $$f); \
+	  if [ -n "$(FUZZ_TARGETS)" ] && ! echo " $(FUZZ_TARGETS) " | grep -q " $$n "; then continue; fi; \
+	  c=tests/fuzz/corpus/$$n; s=build-fuzz/scratch/$$n; m=build-fuzz/merged/$$n; \
+	  rm -rf $$s $$m; mkdir -p $$c $$s $$m; \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 tests/fuzz/corpus/$$n || exit 1; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -rss_limit_mb=2048 \
+	    -timeout=10 -artifact_prefix=build-fuzz/ $$s $$c || exit 1; \
+	  $$f -merge=1 $$m $$c $$s >/dev/null 2>&1 || exit 1; \
+	  rm -rf $$c && mv $$m $$c && echo "   corpus: $$(ls $$c | wc -l) files, $$(du -sh $$c | cut -f1)"; \
 	done
 
 # Banned functions (STYLE.md H12) and formatting.
