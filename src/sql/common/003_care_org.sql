@@ -1,10 +1,13 @@
 -- 003_care_org.sql - the care layer's region and people: organisation tree,
 -- care teams and members, households and members, family-doctor contracts,
--- enrolled conditions (programmes) and follow-up visits. Portable SQL;
--- pg/003_care_org.sql is the PostgreSQL form (identity ids); keep the two
--- in step. Every mutable row has `version` (optimistic concurrency: an
--- update names the version it read and bumps it). Dates are TEXT
--- 'YYYY-MM-DD' (compare as strings); times are int64 ms UTC.
+-- enrolled conditions (programmes) and follow-up visits. Portable SQL,
+-- one file for both backends: on PostgreSQL `INTEGER PRIMARY KEY` becomes
+-- an identity column (store_pg.c pg_dialect_sql; this number had a pg/ copy
+-- with exactly that difference until it was removed, so fresh and upgraded
+-- databases have the same schema). Every mutable row has `version`
+-- (optimistic concurrency: an update names the version it read and bumps
+-- it). Dates are TEXT 'YYYY-MM-DD' (compare as strings); times are int64
+-- ms UTC.
 -- docs/care.md "Region and people" documents every field.
 
 -- The region tree. path is the materialised path of ids, "/1/4/12/", so a

@@ -2,8 +2,9 @@
 -- alerts, tasks (a done follow-up links its row in `visit`, 003), referrals,
 -- consults, the event
 -- log behind SSE, and job leases for background work on several nodes.
--- Portable SQL; pg/004_care_flow.sql is the PostgreSQL form (identity
--- ids); keep the two in step. Times are int64 ms UTC. JSON is stored as
+-- Portable SQL, one file for both backends (INTEGER PRIMARY KEY becomes an
+-- identity column on PostgreSQL: store_pg.c pg_dialect_sql; the removed
+-- pg/ copy differed only there). Times are int64 ms UTC. JSON is stored as
 -- TEXT. Rows with their own id keep the id as the key (rowid / identity)
 -- and index patient_id first.
 
