@@ -96,6 +96,9 @@ json_t *fhir_patient_json(const struct vg_patient *p, json_t *rest,
 json_t *fhir_reading_json(const struct vg_reading *r,
                           const struct vg_reading *dbp, int version,
                           int64_t updated_ms);
+/* The observation-category code of a reading kind ("vital-signs",
+ * "laboratory" or "activity"). Static string. */
+const char *fhir_reading_category(int code);
 /* meta.versionId/lastUpdated and id on a generic body (modifies body). */
 void fhir_set_meta(json_t *body, const char *id, int version,
                    int64_t updated_ms);

@@ -70,7 +70,7 @@ static int allowed(struct vg_req *r, const char *type, int write)
 
 static int visible(struct vg_req *r, int64_t pid)
 {
-  return pid == 0 || auth_patient_visible(r->principal, pid);
+  return pid == 0 || auth_patient_visible(NULL, r->principal, pid);
 }
 
 static const char *etag_of(struct vg_req *r, int version)
@@ -570,7 +570,8 @@ static int parse_body(struct vg_req *r, json_t **out)
 }
 
 static int search_ids(struct vg_req *r, const char *type, struct qlist *q,
-                      json_t **out);
+                      size_t offset, size_t count, int desc, json_t **out,
+                      size_t *out_total);
 
 /* Single resource through fhir_apply (Observation readings: through the
  * ingest contract). */
@@ -595,14 +596,15 @@ int fhir_create(struct vg_req *r)
     json_t *found = NULL;
     char *copy = arena_strndup(r->arena, ine, strlen(ine));
     q_from_string(copy, &q);
-    if (search_ids(r, type, &q, &found)) {
+    size_t total;
+    if (search_ids(r, type, &q, 0, 2, 0, &found, &total)) {
       rc = r->err;
       goto out;
     }
-    if (json_array_size(found) > 1) {
+    if (total > 1) {
       json_decref(found);
       rc = vg_fail(r, VG_EPRECOND, "If-None-Exist matches %zu resources",
-                   json_array_size(found));
+                   total);
       goto out;
     }
     if (json_array_size(found) == 1) {
@@ -960,21 +962,53 @@ static int64_t ref_patient(const char *v)
   return strtoll(v, NULL, 10);
 }
 
-static int cmp_date(const void *x, const void *y)
+/* One match of an Observation search before it is rendered. */
+struct item {
+  int64_t ts;
+  size_t seq;
+  struct obs_row *o; /* a reading, or */
+  json_t *j;         /* a stored resource (borrowed from the list) */
+};
+
+static int cmp_item(const void *x, const void *y)
 {
-  json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
-  const char *da = json_string_value(json_object_get(a, "effectiveDateTime"));
-  const char *db = json_string_value(json_object_get(b, "effectiveDateTime"));
-  int64_t ta = 0, tb = 0, h;
-  if (da) fhir_date_range(da, &ta, &h);
-  if (db) fhir_date_range(db, &tb, &h);
-  return ta < tb ? -1 : ta > tb;
+  const struct item *a = x, *b = y;
+  if (a->ts != b->ts)
+    return a->ts < b->ts ? -1 : 1;
+  return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* All matches of the search (not paged) as a new array in *out. */
-static int search_ids(struct vg_req *r, const char *type, struct qlist *q,
-                      json_t **out)
+static int64_t json_ts(json_t *o)
 {
+  const char *d = json_string_value(json_object_get(o, "effectiveDateTime"));
+  int64_t lo = INT64_MIN, hi;
+  if (d && fhir_date_range(d, &lo, &hi))
+    lo = INT64_MIN;
+  return lo;
+}
+
+static int has_category(json_t *o, const char *c)
+{
+  char *s = json_dumps(json_object_get(o, "category"), JSON_COMPACT);
+  char want[80];
+  int yes;
+  snprintf(want, sizeof want, "\"code\":\"%s\"", c);
+  yes = s && strstr(s, want) != NULL;
+  free(s);
+  return yes;
+}
+
+/* The matches of the search: *out_total of them, and the page [offset,
+ * offset + count) in date order (desc: newest first; Observations) or id
+ * order as a new array in *out. Only the page is rendered. */
+static int search_ids(struct vg_req *r, const char *type, struct qlist *q,
+                      size_t offset, size_t count, int desc, json_t **out,
+                      size_t *out_total)
+{
+  struct obs_list l;
+  struct item *items = NULL;
+  size_t n_items = 0;
+  int bp_only = 0;
   struct gen_rows g = {json_array(), 0};
   struct vg_txn *t = NULL;
   int64_t lo = INT64_MIN / 2, hi = INT64_MAX / 2, since = INT64_MIN, uh;
@@ -982,9 +1016,13 @@ static int search_ids(struct vg_req *r, const char *type, struct qlist *q,
   const char *code = q_get(q, "code"), *idv = q_get(q, "_id");
   const char *cat = q_get(q, "category"), *lu = q_get(q, "_lastUpdated");
   int64_t pid = ref_patient(pv ? pv : sv);
+  const char *catc = cat ? (strchr(cat, '|') ? strchr(cat, '|') + 1 : cat)
+                         : NULL;
   int rc;
 
   *out = NULL;
+  *out_total = 0;
+  memset(&l, 0, sizeof l);
   if (date_bounds(r, q, "date", &lo, &hi))
     goto fail;
   if (lu) {
@@ -1054,13 +1092,12 @@ static int search_ids(struct vg_req *r, const char *type, struct qlist *q,
       snprintf(tok, sizeof tok, "%s", code);
       snprintf(like, sizeof like, "%%|%s", c);
       bp = !strcmp(c, "85354-9") || !strcmp(c, "55284-4");
+      bp_only = bp;
       want_code = bp ? 0 : (k ? k->id : -2);
       if (bar && bar != code && strncmp(code, "http://loinc.org|", 17))
         want_code = -2; /* Vigil's codes are LOINC */
     }
     if (!strcmp(type, "Observation") && pid > 0 && want_code != -2) {
-      struct obs_list l;
-      memset(&l, 0, sizeof l);
       l.since_ms = since;
       if (bp) {
         rc = obs_query(t, pid, VG_CODE_SBP, lo, hi, &l);
@@ -1070,17 +1107,10 @@ static int search_ids(struct vg_req *r, const char *type, struct qlist *q,
         rc = obs_query(t, pid, want_code < 0 ? 0 : want_code, lo, hi, &l);
       }
       if (rc) {
-        obs_free(&l);
         vg_fail(r, rc, "too many matches; narrow the search (date)");
         goto fail;
       }
       obs_pair(&l);
-      for (size_t i = 0; i < l.n; i++) {
-        if (bp && !l.v[i].pair)
-          continue;
-        json_array_append_new(g.arr, obs_json(t, &l.v[i]));
-      }
-      obs_free(&l);
     }
     if (!(bp && !code)) {
       struct vg_val p[] = {VG_TEXT(type), VG_INT(pid), VG_TEXT(tok),
@@ -1099,28 +1129,56 @@ static int search_ids(struct vg_req *r, const char *type, struct qlist *q,
       }
     }
   }
-  store_rollback(t);
-  t = NULL;
-  if (cat) { /* category: on the served resources */
-    json_t *keep = json_array(), *v;
-    size_t i;
-    const char *c = strchr(cat, '|') ? strchr(cat, '|') + 1 : cat;
-    json_array_foreach(g.arr, i, v) {
-      char *s = json_dumps(json_object_get(v, "category"), JSON_COMPACT);
-      char want[80];
-      snprintf(want, sizeof want, "\"code\":\"%s\"", c);
-      if (s && strstr(s, want))
-        json_array_append(keep, v);
-      free(s);
-    }
-    json_decref(g.arr);
-    g.arr = keep;
+  /* Merge readings and stored resources into one list of matches. */
+  items = malloc((l.n + json_array_size(g.arr) + 1) * sizeof *items);
+  if (!items) {
+    vg_fail(r, VG_ENOMEM, "no memory");
+    goto fail;
   }
-  *out = g.arr;
+  for (size_t i = 0; i < l.n; i++) {
+    if (bp_only && !l.v[i].pair)
+      continue;
+    if (catc && strcmp(catc, fhir_reading_category(l.v[i].r.code)))
+      continue;
+    items[n_items].ts = l.v[i].r.ts_ms;
+    items[n_items].seq = n_items;
+    items[n_items].o = &l.v[i];
+    items[n_items].j = NULL;
+    n_items++;
+  }
+  {
+    json_t *v;
+    size_t i;
+    json_array_foreach(g.arr, i, v) {
+      if (catc && !has_category(v, catc))
+        continue;
+      items[n_items].ts = strcmp(type, "Observation") ? (int64_t)i
+                                                      : json_ts(v);
+      items[n_items].seq = n_items;
+      items[n_items].o = NULL;
+      items[n_items].j = v;
+      n_items++;
+    }
+  }
+  if (!strcmp(type, "Observation") && n_items > 1)
+    qsort(items, n_items, sizeof *items, cmp_item);
+  *out_total = n_items;
+  *out = json_array();
+  for (size_t k = offset; k < n_items && k < offset + count; k++) {
+    struct item *it = &items[desc ? n_items - 1 - k : k];
+    json_array_append_new(*out, it->o ? obs_json(t, it->o)
+                                      : json_incref(it->j));
+  }
+  store_rollback(t);
+  free(items);
+  obs_free(&l);
+  json_decref(g.arr);
   return 0;
 fail:
   if (t)
     store_rollback(t);
+  free(items);
+  obs_free(&l);
   json_decref(g.arr);
   return r->err;
 }
@@ -1129,9 +1187,8 @@ int fhir_search(struct vg_req *r)
 {
   struct qlist q;
   const char *type, *cnt, *off, *sort, *summ, *inc, *prefer;
-  json_t *all = NULL, *page, *b, *links;
-  size_t count = PAGE_DEFAULT, offset = 0, n;
-  json_t **v;
+  json_t *page = NULL, *b, *links;
+  size_t count = PAGE_DEFAULT, offset = 0, n = 0;
   struct vg_buf self;
   char *unknown = NULL;
 
@@ -1157,7 +1214,8 @@ int fhir_search(struct vg_req *r)
                    sort);
   if (inc && strcmp(inc, "Observation:patient"))
     return vg_fail(r, VG_EINVAL, "_include '%s' is not supported", inc);
-  if (search_ids(r, type, &q, &all))
+  if (search_ids(r, type, &q, offset, summ && !strcmp(summ, "count") ? 0
+                 : count, sort && sort[0] == '-', &page, &n))
     return r->err;
   for (size_t i = 0; i < q.n; i++)
     if (!q.p[i].used)
@@ -1165,26 +1223,9 @@ int fhir_search(struct vg_req *r)
                              unknown ? ", " : "", q.p[i].key);
   prefer = http_header(r, "Prefer");
   if (unknown && prefer && strstr(prefer, "handling=strict")) {
-    json_decref(all);
+    json_decref(page);
     return vg_fail(r, VG_EINVAL, "unknown search parameter(s): %s", unknown);
   }
-  n = json_array_size(all);
-  if (!strcmp(type, "Observation") && n > 1) {
-    v = malloc(n * sizeof *v);
-    for (size_t i = 0; i < n; i++)
-      v[i] = json_array_get(all, i);
-    qsort(v, n, sizeof *v, cmp_date);
-    page = json_array();
-    for (size_t i = 0; i < n; i++)
-      json_array_append(page, v[sort && sort[0] == '-' ? n - 1 - i : i]);
-    free(v);
-    json_decref(all);
-    all = page;
-  }
-  page = json_array();
-  if (!(summ && !strcmp(summ, "count")))
-    for (size_t i = offset; i < n && i < offset + count; i++)
-      json_array_append(page, json_array_get(all, i));
   b = bundle("searchset", page, "match");
   json_object_set_new(b, "total", json_integer((json_int_t)n));
   if (inc && json_array_size(json_object_get(b, "entry"))) {
@@ -1252,7 +1293,6 @@ int fhir_search(struct vg_req *r)
         arena_printf(r->arena, "_offset=%zu", offset + count)));
   buf_free(&self);
   json_object_set_new(b, "link", links);
-  json_decref(all);
   return send_json(r, b, 200);
 }
 

@@ -786,6 +786,20 @@ static json_t *coding(const struct vg_code *k)
                    "code", k->code, "display", k->display);
 }
 
+const char *fhir_reading_category(int code)
+{
+  switch (code) {
+  case VG_CODE_HBA1C: case VG_CODE_CREAT: case VG_CODE_TCHOL:
+  case VG_CODE_HDL: case VG_CODE_LDL: case VG_CODE_UACR: case VG_CODE_FPG:
+  case VG_CODE_EGFR: case VG_CODE_CYSC:
+    return "laboratory";
+  case VG_CODE_STEPS:
+    return "activity";
+  default:
+    return "vital-signs";
+  }
+}
+
 json_t *fhir_reading_json(const struct vg_reading *r,
                           const struct vg_reading *dbp, int version,
                           int64_t updated_ms)
@@ -793,7 +807,6 @@ json_t *fhir_reading_json(const struct vg_reading *r,
   const struct vg_code *k = codes_by_id(r->code);
   json_t *o = json_object();
   char id[FHIR_ID_MAX], ref[40], ts[40], code_part[8];
-  int vital = 1;
   if (!k)
     return o;
   if (dbp)
@@ -804,22 +817,10 @@ json_t *fhir_reading_json(const struct vg_reading *r,
   json_object_set_new(o, "resourceType", json_string("Observation"));
   fhir_set_meta(o, id, version, updated_ms);
   json_object_set_new(o, "status", json_string("final"));
-  switch (r->code) {
-  case VG_CODE_HBA1C: case VG_CODE_CREAT: case VG_CODE_TCHOL:
-  case VG_CODE_HDL: case VG_CODE_LDL: case VG_CODE_UACR: case VG_CODE_FPG:
-  case VG_CODE_EGFR: case VG_CODE_CYSC:
-    vital = 0;
-    break;
-  case VG_CODE_STEPS:
-    vital = 2;
-    break;
-  default:
-    break;
-  }
   json_object_set_new(o, "category", json_pack(
       "[{s:[{s:s,s:s}]}]", "coding", "system",
       "http://terminology.hl7.org/CodeSystem/observation-category", "code",
-      vital == 1 ? "vital-signs" : vital == 0 ? "laboratory" : "activity"));
+      fhir_reading_category(r->code)));
   if (dbp) {
     const struct vg_code *kd = codes_by_id(dbp->code);
     json_object_set_new(o, "code", json_pack(
