@@ -236,11 +236,17 @@ static int obs_query(struct vg_txn *t, int64_t pid, int code, int64_t from,
                      int64_t to, struct obs_list *l)
 {
   struct vg_val p[] = {VG_INT(pid), VG_INT(code), VG_INT(from), VG_INT(to)};
-  int rc = store_sql(t, "SELECT code, ts_ms, source, value, unit, "
-                     "tz_offset_min, ingested_ms FROM reading WHERE "
-                     "patient_id = $1 AND ($2 = 0 OR code = $2) AND ts_ms >= "
-                     "$3 AND ts_ms < $4 ORDER BY code, ts_ms, source", p, 4,
-                     obs_row_cb, l, NULL);
+  /* two statements: "code = $2 OR $2 = 0" would keep the planner off the
+   * (patient_id, code, ts_ms) key */
+  int rc = code ? store_sql(t, "SELECT code, ts_ms, source, value, unit, "
+                            "tz_offset_min, ingested_ms FROM reading WHERE "
+                            "patient_id = $1 AND code = $2 AND ts_ms >= $3 "
+                            "AND ts_ms < $4", p, 4, obs_row_cb, l, NULL)
+                : store_sql(t, "SELECT code, ts_ms, source, value, unit, "
+                            "tz_offset_min, ingested_ms FROM reading WHERE "
+                            "patient_id = $1 AND ts_ms >= $2 AND ts_ms < $3",
+                            (struct vg_val[]){p[0], p[2], p[3]}, 3,
+                            obs_row_cb, l, NULL);
   for (size_t i = 0; i < l->n; i++)
     l->v[i].r.patient_id = pid;
   return rc < 0 ? rc : l->err;
@@ -1117,12 +1123,22 @@ static int search_ids(struct vg_req *r, const char *type, struct qlist *q,
                            VG_TEXT(like), VG_INT(lo), VG_INT(hi),
                            VG_INT(lo > INT64_MIN / 2 || hi < INT64_MAX / 2),
                            VG_TEXT(idv ? idv : ""), VG_INT(since)};
-      rc = store_sql(t, "SELECT id, version, updated_ms, body FROM "
-                     "fhir_resource WHERE type = $1 AND body <> '' AND ($2 = "
-                     "0 OR patient_id = $2) AND ($3 = '' OR code = $3 OR code "
-                     "LIKE $4) AND ($7 = 0 OR (ts_ms >= $5 AND ts_ms < $6)) "
-                     "AND ($8 = '' OR id = $8) AND updated_ms >= $9 ORDER BY "
-                     "ts_ms, id", p, 9, gen_row, &g, NULL);
+      /* with a patient, the (patient_id, type, ts_ms) index */
+      rc = pid > 0
+               ? store_sql(t, "SELECT id, version, updated_ms, body FROM "
+                           "fhir_resource WHERE patient_id = $2 AND type = $1"
+                           " AND body <> '' AND ($3 = '' OR code = $3 OR code"
+                           " LIKE $4) AND ($7 = 0 OR (ts_ms >= $5 AND ts_ms <"
+                           " $6)) AND ($8 = '' OR id = $8) AND ($9 < 0 OR "
+                           "updated_ms >= $9) ORDER BY ts_ms, id", p, 9,
+                           gen_row, &g, NULL)
+               : store_sql(t, "SELECT id, version, updated_ms, body FROM "
+                           "fhir_resource WHERE type = $1 AND body <> '' AND "
+                           "($2 = 0 OR patient_id = $2) AND ($3 = '' OR code "
+                           "= $3 OR code LIKE $4) AND ($7 = 0 OR (ts_ms >= $5"
+                           " AND ts_ms < $6)) AND ($8 = '' OR id = $8) AND "
+                           "updated_ms >= $9 ORDER BY ts_ms, id", p, 9,
+                           gen_row, &g, NULL);
       if (rc < 0) {
         vg_fail(r, rc, "search failed");
         goto fail;
