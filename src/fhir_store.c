@@ -74,6 +74,70 @@ static void new_id(char *id)
            b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
+/* SNOMED CT codes of a Condition -> the care programme it enrols in
+ * (patient_condition, 003_care_org.sql). Codes: the concepts the Synthea
+ * set uses (its README) and their parents in SNOMED CT. */
+static const struct {
+  const char *snomed, *programme;
+} programmes[] = {
+    {"38341003", "hypertension"},   /* hypertensive disorder */
+    {"59621000", "hypertension"},   /* essential hypertension */
+    {"44054006", "t2d"},            /* diabetes mellitus type 2 */
+    {"431855005", "ckd"},           /* CKD stage 1 */
+    {"431856006", "ckd"},           /* CKD stage 2 */
+    {"433144002", "ckd"},           /* CKD stage 3 */
+    {"127013003", "ckd"},           /* diabetic renal disease */
+    {"709044004", "ckd"},           /* chronic kidney disease */
+    {"13645005", "copd"},           /* chronic obstructive lung disease */
+    {"185086009", "copd"},          /* chronic obstructive bronchitis */
+    {"87433001", "copd"},           /* pulmonary emphysema */
+    {"49436004", "af"},             /* atrial fibrillation */
+    {"88805009", "heart_failure"},  /* chronic congestive heart failure */
+    {"84114007", "heart_failure"},  /* heart failure */
+};
+
+/* Enrol the patient of a Condition in its programme (once per patient and
+ * programme; a resolved Condition records the programme as resolved). */
+static int enrol(struct vg_txn *t, json_t *cond, int64_t pid, int64_t now)
+{
+  json_t *coding = json_object_get(json_object_get(cond, "code"), "coding");
+  json_t *c;
+  size_t i;
+  json_array_foreach(coding, i, c) {
+    const char *sys = json_string_value(json_object_get(c, "system"));
+    const char *code = json_string_value(json_object_get(c, "code"));
+    const char *onset = json_string_value(json_object_get(cond,
+                                                          "onsetDateTime"));
+    const char *abate = json_string_value(json_object_get(
+        cond, "abatementDateTime"));
+    char day[11], aday[11];
+    if (!sys || !code || strcmp(sys, "http://snomed.info/sct"))
+      continue;
+    for (size_t k = 0; k < sizeof programmes / sizeof programmes[0]; k++) {
+      if (strcmp(code, programmes[k].snomed))
+        continue;
+      if (onset && strlen(onset) >= 10)
+        snprintf(day, sizeof day, "%.10s", onset);
+      else
+        vg_time_format(now, 0, day, sizeof day);
+      snprintf(aday, sizeof aday, "%.10s", abate ? abate : "");
+      {
+        struct vg_val p[] = {VG_INT(pid), VG_TEXT(programmes[k].programme),
+                             VG_TEXT(day),
+                             VG_TEXT(abate ? "resolved" : "active"),
+                             abate ? VG_TEXT(aday) : VG_NULLV, VG_INT(now)};
+        int rc = store_sql(t, "INSERT INTO patient_condition (patient_id, "
+                           "code, enrolled_date, status, status_date, "
+                           "created_ms, updated_ms) VALUES ($1, $2, $3, $4, "
+                           "$5, $6, $6) ON CONFLICT (patient_id, code) DO "
+                           "NOTHING", p, 6, NULL, NULL, NULL);
+        return rc < 0 ? rc : 0;
+      }
+    }
+  }
+  return 0;
+}
+
 static int apply_one(struct vg_txn *t, struct apply_job *j, size_t i)
 {
   struct fhir_res *r = &j->res[i];
@@ -223,6 +287,8 @@ static int apply_one(struct vg_txn *t, struct apply_job *j, size_t i)
                      NULL, NULL);
     }
     free(body);
+    if (!rc && pid && !strcmp(r->type, "Condition"))
+      rc = enrol(t, r->rest, pid, now);
     j->status[i] = exists ? 200 : 201;
     return rc;
   }

@@ -100,6 +100,17 @@ test('counts per type match the manifests and the database', () => {
   assert.equal(readingObs + generic, T.Observation.accepted - T.Observation.duplicate);
 });
 
+test('patients are enrolled in programmes from their Conditions', () => {
+  const flags = { hypertension: 'hypertension', t2d: 'diabetes', ckd: 'ckd', copd: 'copd',
+    af: 'atrial_fibrillation', heart_failure: 'chf' };
+  for (const [prog, col] of Object.entries(flags)) {
+    const want = patients.filter((p) => p[col] === 'True').length;
+    const got = Number(sql(`SELECT count(*) FROM patient_condition WHERE code = '${prog}'`));
+    console.log(`programme ${prog}: ${got} enrolled (manifest ${want})`);
+    assert.equal(got, want, prog);
+  }
+});
+
 test('importing again changes nothing (idempotent)', () => {
   const before = sql('SELECT count(*) FROM reading') + '/' + sql('SELECT count(*) FROM patient');
   const one = join(DATA, 'bundles', readFileSync(join(DATA, 'patients.csv'), 'utf8').split('\n')
