@@ -2,6 +2,7 @@
  * time, patient), then commit the valid ones in one writer job that checks
  * patients exist and inserts idempotently. */
 #include "ingest.h"
+#include "care_assess.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -518,6 +519,9 @@ static int commit_finish(struct job *j, int rc, struct vg_ingest_result *out)
     if (rc == 0) {
       out->accepted = j->accepted;
       out->duplicate = j->duplicate;
+      /* committed: queue the patients for re-assessment (care_assess.h) */
+      for (struct rblock *blk = j->b->head; blk; blk = blk->next)
+        care_assess_notify_readings(blk->r, blk->n);
     }
   }
   return rc;
