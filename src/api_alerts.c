@@ -51,7 +51,7 @@ struct rows_ctx {
 static int rows_cb(void *ctx, const struct vg_val *c, size_t n)
 {
   struct rows_ctx *x = ctx;
-  if (x->r->principal && !auth_patient_visible(x->r->principal,
+  if (x->r->principal && !auth_patient_visible(NULL, x->r->principal,
                                                c[x->pid_col].i))
     return 0;
   if (x->n++)
@@ -146,6 +146,7 @@ static const struct api_care_tr alert_tr[] = {
 };
 
 struct alert_job {
+  const struct vg_principal *pr; /* NULL = no check */
   int64_t id, pid, now;
   const char *action, *who;
   char state[16];
@@ -173,6 +174,8 @@ static int alert_job_fn(struct vg_txn *t, void *ctx)
     return rc;
   if (!j->found)
     return -VG_ENOTFOUND;
+  if (j->pr && !auth_patient_visible(t, j->pr, j->pid))
+    return -VG_ENOTFOUND; /* invisible: as if missing, nothing done */
   for (size_t i = 0; i < sizeof alert_tr / sizeof alert_tr[0]; i++)
     if (!strcmp(alert_tr[i].from, j->state) &&
         !strcmp(alert_tr[i].action, j->action))
@@ -211,9 +214,11 @@ static int alert_transition(struct vg_req *r, const char *action)
   j.action = action;
   j.who = r->principal ? r->principal->username : "";
   j.now = vg_now_ms();
+  j.pr = r->principal;
   rc = writer_exec(r->app->writer, 1, alert_job_fn, &j);
   if (rc == -VG_ENOTFOUND ||
-      (j.found && r->principal && !auth_patient_visible(r->principal, j.pid)))
+      (j.found && r->principal &&
+       !auth_patient_visible(NULL, r->principal, j.pid)))
     return vg_fail(r, VG_ENOTFOUND, "no alert %lld", (long long)j.id);
   if (j.illegal) {
     api_care_allowed(alert_tr, sizeof alert_tr / sizeof alert_tr[0], j.state,

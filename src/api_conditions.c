@@ -118,7 +118,7 @@ int api_patients_merge(struct vg_req *r)
   }
   m.into = json_integer_value(into);
   json_decref(j);
-  if (!auth_patient_visible(r->principal, m.into))
+  if (!auth_patient_visible(NULL, r->principal, m.into))
     return vg_fail(r, VG_EUNPROC, "no patient %lld", (long long)m.into);
   if (m.into == m.from)
     return vg_fail(r, VG_EINVAL, "a patient cannot be merged into itself");

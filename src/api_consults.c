@@ -48,6 +48,7 @@ static int id_out(void *ctx, const struct vg_val *c, size_t n)
 }
 
 struct cjob {
+  const struct vg_principal *pr; /* NULL = no check */
   struct vg_val v[7];
   int64_t id, pid, now;
   const char *answer, *who, *action;
@@ -90,7 +91,7 @@ int api_consults_create(struct vg_req *r)
     return vg_fail(r, VG_EINVAL,
                    "need patient, question and optionally readings (array)");
   }
-  if (r->principal && !auth_patient_visible(r->principal, j.pid)) {
+  if (r->principal && !auth_patient_visible(NULL, r->principal, j.pid)) {
     json_decref(b);
     return vg_fail(r, VG_ENOTFOUND, "no patient %lld", (long long)j.pid);
   }
@@ -137,6 +138,8 @@ static int tr_fn(struct vg_txn *t, void *ctx)
     return rc;
   if (!j->found)
     return -VG_ENOTFOUND;
+  if (j->pr && !auth_patient_visible(t, j->pr, j->pid))
+    return -VG_ENOTFOUND; /* invisible: as if missing, nothing done */
   if (!strcmp(j->action, "answer") && !strcmp(j->state, "open"))
     rc = store_sql(t,
                    "UPDATE care_consult SET state = 'answered', answer = $2, "
@@ -180,9 +183,11 @@ int api_consults_transition(struct vg_req *r)
   json_decref(b);
   j.who = r->principal ? r->principal->username : "";
   j.now = vg_now_ms();
+  j.pr = r->principal;
   rc = writer_exec(r->app->writer, 1, tr_fn, &j);
   if (rc == -VG_ENOTFOUND ||
-      (j.found && r->principal && !auth_patient_visible(r->principal, j.pid)))
+      (j.found && r->principal &&
+       !auth_patient_visible(NULL, r->principal, j.pid)))
     return vg_fail(r, VG_ENOTFOUND, "no consult %lld", (long long)j.id);
   if (j.illegal)
     return vg_fail(r, VG_ECONFLICT,
@@ -213,7 +218,7 @@ static int ev_row(void *ctx, const struct vg_val *c, size_t n)
   (void)n;
   e->last = c[0].i;
   if (c[3].i && e->r->principal &&
-      !auth_patient_visible(e->r->principal, c[3].i))
+      !auth_patient_visible(NULL, e->r->principal, c[3].i))
     return 0;
   e->n++;
   buf_printf(&e->r->out,

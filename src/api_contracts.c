@@ -16,7 +16,7 @@ static int visible(struct vg_req *r, const struct vg_val *cols)
 {
   if (cols[2].type == VG_VAL_INT) {
     r->audit_patient = cols[2].i;
-    return auth_patient_visible(r->principal, cols[2].i);
+    return auth_patient_visible(NULL, r->principal, cols[2].i);
   }
   return 1;
 }

@@ -62,7 +62,8 @@ static int one_row(void *ctx, const struct vg_val *c, size_t n)
   o->found = 1;
   o->pid = c[1].i;
   o->version = c[17].i;
-  if (o->r->principal && !auth_patient_visible(o->r->principal, o->pid)) {
+  if (o->r->principal &&
+      !auth_patient_visible(NULL, o->r->principal, o->pid)) {
     o->found = 0;
     return 1;
   }
@@ -216,7 +217,7 @@ int api_referrals_create(struct vg_req *r)
                    "need patient, direction up|down, urgency "
                    "routine|urgent|emergency and a reason");
   }
-  if (r->principal && !auth_patient_visible(r->principal, j.pid)) {
+  if (r->principal && !auth_patient_visible(NULL, r->principal, j.pid)) {
     json_decref(b);
     return vg_fail(r, VG_ENOTFOUND, "no patient %lld", (long long)j.pid);
   }
@@ -242,6 +243,7 @@ int api_referrals_create(struct vg_req *r)
 }
 
 struct tr_job {
+  const struct vg_principal *pr; /* NULL = no check */
   int64_t id, pid, version, now, want_version;
   const char *action, *who, *plan, *note;
   char state[16], direction[8];
@@ -305,6 +307,8 @@ static int tr_fn(struct vg_txn *t, void *ctx)
     return rc;
   if (!j->found)
     return -VG_ENOTFOUND;
+  if (j->pr && !auth_patient_visible(t, j->pr, j->pid))
+    return -VG_ENOTFOUND; /* invisible: as if missing, nothing done */
   for (size_t i = 0; i < N_TR; i++)
     if (!strcmp(ref_tr[i].from, j->state) &&
         !strcmp(ref_tr[i].action, j->action))
@@ -383,9 +387,11 @@ int api_referrals_transition(struct vg_req *r)
   }
   j.who = r->principal ? r->principal->username : "";
   j.now = vg_now_ms();
+  j.pr = r->principal;
   rc = writer_exec(r->app->writer, 2, tr_fn, &j);
   if (rc == -VG_ENOTFOUND ||
-      (j.found && r->principal && !auth_patient_visible(r->principal, j.pid)))
+      (j.found && r->principal &&
+       !auth_patient_visible(NULL, r->principal, j.pid)))
     return vg_fail(r, VG_ENOTFOUND, "no referral %lld", (long long)j.id);
   if (j.stale)
     return vg_fail(r, VG_ECONFLICT,

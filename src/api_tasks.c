@@ -62,6 +62,7 @@ int api_tasks_list(struct vg_req *r)
 }
 
 struct done_job {
+  const struct vg_principal *pr; /* NULL = no check */
   int64_t id, pid, now, visit_id;
   const char *who;
   int64_t who_id;
@@ -104,6 +105,8 @@ static int done_fn(struct vg_txn *t, void *ctx)
     return rc;
   if (!j->found)
     return -VG_ENOTFOUND;
+  if (j->pr && !auth_patient_visible(t, j->pr, j->pid))
+    return -VG_ENOTFOUND; /* invisible: as if missing, nothing done */
   if (strcmp(j->state, "open") && strcmp(j->state, "in_progress")) {
     j->illegal = 1;
     return -VG_ECONFLICT;
@@ -213,6 +216,7 @@ int api_tasks_complete(struct vg_req *r)
     json_decref(b);
     return vg_fail(r, VG_EINVAL, "measurement out of range");
   }
+  j.pr = r->principal;
   rc = writer_exec(r->app->writer, 4, done_fn, &j);
   json_decref(b);
   if (rc == -VG_ENOTFOUND)

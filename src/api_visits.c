@@ -12,14 +12,14 @@
 static int guard(struct vg_req *r, const struct vg_val *cols)
 {
   r->audit_patient = cols[0].i;
-  if (!auth_patient_visible(r->principal, cols[0].i))
+  if (!auth_patient_visible(NULL, r->principal, cols[0].i))
     return vg_fail(r, VG_ENOTFOUND, "no visit");
   return 0;
 }
 
 static int filter(struct vg_req *r, const struct vg_val *cols)
 {
-  return auth_patient_visible(r->principal, cols[0].i);
+  return auth_patient_visible(NULL, r->principal, cols[0].i);
 }
 
 int api_visits_create(struct vg_req *r)
@@ -31,7 +31,7 @@ int api_visits_create(struct vg_req *r)
   pid = json_object_get(j, "patient");
   if (json_is_integer(pid)) {
     r->audit_patient = json_integer_value(pid);
-    if (!auth_patient_visible(r->principal, json_integer_value(pid))) {
+    if (!auth_patient_visible(NULL, r->principal, json_integer_value(pid))) {
       json_decref(j);
       return vg_fail(r, VG_EUNPROC, "no patient %lld",
                      (long long)json_integer_value(pid));
@@ -70,7 +70,7 @@ int api_visits_list(struct vg_req *r)
     return r->err;
   if (patient) {
     r->audit_patient = patient;
-    if (!auth_patient_visible(r->principal, patient))
+    if (!auth_patient_visible(NULL, r->principal, patient))
       return vg_fail(r, VG_ENOTFOUND, "no patient %lld", (long long)patient);
   } else if (!auth_sees_all_patients(r->principal)) {
     return vg_fail(r, VG_EFORBIDDEN, "list visits of one patient (patient=)");

@@ -13,6 +13,8 @@
 #include <strings.h>
 
 #include "config.h"
+#include "core_alloc.h"
+#include "core_arena.h"
 #include "core_errors.h"
 #include "core_log.h"
 #include "core_time.h"
@@ -303,12 +305,10 @@ int auth_sees_all_patients(const struct vg_principal *p)
 {
   if (!p)
     return 0;
-  /* admin: their organisation subtree, which is every patient until the
-   * organisation tree exists. Clinical roles: until the care tables
-   * (contracts, tasks, referrals) exist there is nothing to narrow by;
-   * the care layer replaces these lines (docs/internals/auth.md). */
-  if (role_is(p, "admin") || role_is(p, "clinician") || role_is(p, "doctor") ||
-      role_is(p, "nurse"))
+  /* admin: their organisation subtree, which is every patient until
+   * organisations carry admins' scope. Clinical roles are narrowed by the
+   * care tables (auth_visible_sql). */
+  if (role_is(p, "admin"))
     return 1;
   if (role_is(p, "client"))
     return strstr(p->scopes, "system/") != NULL ||
@@ -316,8 +316,106 @@ int auth_sees_all_patients(const struct vg_principal *p)
   return 0;
 }
 
-int auth_patient_visible(const struct vg_principal *p, int64_t patient_id)
+/* The care rules, one statement per role: $1 user id, $2 organisation id.
+ * UNION removes duplicates; ORDER BY 1 lets the loaded set be searched. */
+static const char nurse_sql[] =
+    "SELECT DISTINCT patient_id FROM care_task WHERE assignee_id = $1 AND "
+    "CAST($2 AS BIGINT) IS NOT NULL ORDER BY 1";
+static const char doctor_sql[] =
+    "SELECT c.patient_id FROM contract c JOIN care_team_member m ON "
+    "m.team_id = c.team_id WHERE m.user_id = $1 AND c.status = 'active' "
+    "AND c.patient_id IS NOT NULL "
+    "UNION SELECT hm.patient_id FROM contract c JOIN care_team_member m ON "
+    "m.team_id = c.team_id JOIN household_member hm ON hm.household_id = "
+    "c.household_id WHERE m.user_id = $1 AND c.status = 'active' "
+    "UNION SELECT patient_id FROM care_task WHERE assignee_id = $1 AND "
+    "CAST($2 AS BIGINT) IS NOT NULL ORDER BY 1";
+static const char clinician_sql[] =
+    "SELECT patient_id FROM care_referral WHERE to_org = $2 AND "
+    "CAST($2 AS BIGINT) > 0 "
+    "AND state NOT IN ('suggested', 'dismissed') "
+    "UNION SELECT hm.patient_id FROM household_member hm JOIN household h "
+    "ON h.id = hm.household_id WHERE h.org_id = $2 "
+    "UNION SELECT c.patient_id FROM contract c JOIN care_team ct ON ct.id "
+    "= c.team_id WHERE ct.org_id = $2 AND c.status = 'active' AND "
+    "c.patient_id IS NOT NULL "
+    "UNION SELECT hm.patient_id FROM contract c JOIN care_team ct ON ct.id "
+    "= c.team_id JOIN household_member hm ON hm.household_id = "
+    "c.household_id WHERE ct.org_id = $2 AND c.status = 'active' AND "
+    "CAST($1 AS BIGINT) IS NOT NULL ORDER BY 1";
+
+const char *auth_visible_sql(const struct vg_principal *p)
 {
+  if (!p)
+    return NULL;
+  if (role_is(p, "nurse"))
+    return nurse_sql;
+  if (role_is(p, "doctor"))
+    return doctor_sql;
+  if (role_is(p, "clinician"))
+    return clinician_sql;
+  return NULL;
+}
+
+struct id_set {
+  int64_t *ids;
+  size_t n, cap;
+  int64_t want; /* > 0: only answer whether want is in the set */
+  int found;
+};
+
+static int set_row(void *ctx, const struct vg_val *c, size_t n)
+{
+  struct id_set *s = ctx;
+  if (n < 1 || c[0].type != VG_VAL_INT || c[0].i <= 0)
+    return 0;
+  if (s->want > 0) {
+    s->found = c[0].i == s->want;
+    return s->found; /* stop at the first match */
+  }
+  if (s->n == s->cap) {
+    s->cap = s->cap ? 2 * s->cap : 256;
+    s->ids = vg_realloc(s->ids, s->cap * sizeof *s->ids);
+  }
+  s->ids[s->n++] = c[0].i;
+  return 0;
+}
+
+int auth_visible_load(struct vg_txn *t, struct vg_principal *p,
+                      struct vg_arena *a)
+{
+  const char *sql = auth_visible_sql(p);
+  struct id_set s = {0};
+  struct vg_val prm[2];
+  int64_t *dst;
+  int rc;
+  if (!sql)
+    return 0;
+  prm[0] = VG_INT(p->user_id);
+  prm[1] = VG_INT(p->org_id);
+  rc = store_sql(t, sql, prm, 2, set_row, &s, NULL);
+  if (rc < 0)
+    goto fail;
+  dst = arena_alloc(a, (s.n ? s.n : 1) * sizeof *dst);
+  if (!dst) {
+    rc = -VG_ENOMEM;
+    goto fail;
+  }
+  if (s.n)
+    memcpy(dst, s.ids, s.n * sizeof *dst);
+  p->visible = dst;
+  p->n_visible = s.n;
+  p->visible_loaded = 1;
+  rc = 0;
+fail:
+  vg_free(s.ids);
+  return rc;
+}
+
+int auth_patient_visible(struct vg_txn *t, const struct vg_principal *p,
+                         int64_t patient_id)
+{
+  const char *sql;
   if (!p || patient_id <= 0)
     return 0;
   if (auth_sees_all_patients(p))
@@ -326,7 +424,32 @@ int auth_patient_visible(const struct vg_principal *p, int64_t patient_id)
     return p->patient_id > 0 && p->patient_id == patient_id;
   if (role_is(p, "device"))
     return p->device_patient_id > 0 && p->device_patient_id == patient_id;
-  return 0; /* researcher: de-identified exports only, never by id */
+  sql = auth_visible_sql(p);
+  if (!sql)
+    return 0; /* researcher: de-identified exports only, never by id */
+  if (p->visible_loaded) {
+    size_t lo = 0, hi = p->n_visible;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (p->visible[mid] == patient_id)
+        return 1;
+      if (p->visible[mid] < patient_id)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return 0;
+  }
+  if (!t)
+    return 0;
+  {
+    struct id_set s = {0};
+    struct vg_val prm[2] = {VG_INT(p->user_id), VG_INT(p->org_id)};
+    s.want = patient_id;
+    if (store_sql(t, sql, prm, 2, set_row, &s, NULL) < 0)
+      return 0;
+    return s.found;
+  }
 }
 
 /* ==== principals ======================================================== */

@@ -34,6 +34,12 @@ struct vg_principal {
   char scopes[VG_SCOPES_MAX];/* effective: the token's, else the role's */
   int64_t token_id;
   int via_cookie;            /* authenticated by the session cookie */
+  /* Care-rule visibility (clinician, doctor, nurse), loaded once per
+   * request by auth_visible_load(): sorted patient ids, borrowed from the
+   * request arena. visible_loaded 0 = not loaded (ask the store). */
+  const int64_t *visible;
+  size_t n_visible;
+  int visible_loaded;
 };
 
 /* ---- passwords ---------------------------------------------------------- */
@@ -82,11 +88,35 @@ const char *auth_role_scopes(const char *role);
 int auth_scope_allows(const char *granted, const char *required);
 
 /* The row-level rule: 1 if principal p may see patient_id. The single
- * place deciding patient visibility (see docs/internals/auth.md for what
- * the care layer adds). */
-int auth_patient_visible(const struct vg_principal *p, int64_t patient_id);
+ * place deciding patient visibility (docs/internals/auth.md):
+ *   admin, client with system/ or patient.read scopes: every patient;
+ *   patient: self; device: its bound patient; researcher: none;
+ *   nurse: patients of tasks assigned to them;
+ *   doctor: patients contracted (directly or by household) by a care team
+ *     they belong to, plus patients of tasks assigned to them;
+ *   clinician: patients referred to their organisation (requested or
+ *     later), patients of households of their organisation, patients
+ *     contracted by their organisation's teams.
+ * For the care roles the answer comes from p->visible when loaded, else
+ * from a query in t (READ or WRITE transaction, borrowed; NULL = no store
+ * at hand: the care roles then see nobody). Thread-safe. */
+int auth_patient_visible(struct vg_txn *t, const struct vg_principal *p,
+                         int64_t patient_id);
 /* 1 if p sees every patient (may use unfiltered lists). */
 int auth_sees_all_patients(const struct vg_principal *p);
+/* Load p's care-rule visible set into p->visible (allocated in arena a;
+ * valid until the arena is freed) with one query in t. A no-op (0) for
+ * roles not ruled by the care tables. Returns 0, -VG_ENOMEM (p left
+ * unloaded: auth_patient_visible then queries per call), or a store
+ * error. */
+struct vg_arena;
+int auth_visible_load(struct vg_txn *t, struct vg_principal *p,
+                      struct vg_arena *a);
+/* The same set as a SQL text: one column of patient ids, parameters $1 =
+ * user id, $2 = organisation id; NULL for roles not ruled by the care
+ * tables. Static. For list queries: "... patient_id IN (<this>)" cannot
+ * share numbering, so lists filter rows with auth_patient_visible(). */
+const char *auth_visible_sql(const struct vg_principal *p);
 
 /* ---- authentication ----------------------------------------------------- */
 
