@@ -11,7 +11,8 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startServer, req, createPatient } from './lib.mjs';
+import { spawnSync } from 'node:child_process';
+import { startServer, req, createPatient, BIN, STORE } from './lib.mjs';
 
 let srv, pid, calm;
 const H = 3600e3;
@@ -182,4 +183,73 @@ test('events: SSE backlog after an id, new alert arrives', async () => {
   assert.match(r.headers.get('content-type'), /text\/event-stream/);
   assert.match(r.text, /event: alert/);
   assert.match(r.text, /event: referral/);
+});
+
+// Role tokens: users made with the CLI on the server's store, logged in.
+const PASSWORD = 'Care-flow-passw0rd';
+function cli(args) {
+  const store = STORE === 'pg' ? ['--pg', srv.db] : ['--db', srv.db];
+  return spawnSync(BIN, [...args, ...store, '--argon2-m-kib', '8192', '--argon2-t', '1'],
+    { encoding: 'utf8', env: { ...process.env, VIGIL_PASSWORD: PASSWORD } });
+}
+async function userToken(name, role, extra = []) {
+  const r = cli(['user', 'add', name, '--role', role, ...extra]);
+  assert.equal(r.status, 0, r.stderr);
+  const l = await req(`${srv.url}/api/v1/auth/login`, 'POST', { username: name, password: PASSWORD }, { authorization: null });
+  assert.equal(l.status, 200, l.text);
+  return { id: l.body.user.id, h: { authorization: `Bearer ${l.body.token}` } };
+}
+
+test('visibility: nurse sees only own-task patients; clinician sees patients referred in', async () => {
+  const post2 = async (path, body) => {
+    const r = await req(`${srv.url}${path}`, 'POST', body);
+    assert.ok(r.status === 200 || r.status === 201, `${path}: ${r.text}`);
+    return r.body;
+  };
+  const chc = await post2('/api/v1/organizations', { name: 'Vis CHC', level: 'community_health_centre' });
+  const hosp = await post2('/api/v1/organizations', { name: 'Vis Hospital', level: 'county_hospital' });
+  const nurse = await userToken('vis.nurse', 'nurse', ['--org', String(chc.id)]);
+  const clin = await userToken('vis.clin', 'clinician', ['--org', String(hosp.id)]);
+  const team = await post2('/api/v1/teams', { name: 'Vis team', org: chc.id, members: [{ user: nurse.id, role: 'nurse', lead: true }] });
+  const mine = await createPatient(srv.url, { name: 'Vis Mine' });
+  const other = await createPatient(srv.url, { name: 'Vis Other' });
+  await post2('/api/v1/contracts', { team: team.id, patient: mine, signed_date: '2026-01-01', term_months: 12 });
+  const t = Date.now() - 60000;
+  await post([mine, other].flatMap((p) => [
+    { patient: p, code: 'sbp', t, value: 186, source: 'vis' }, { patient: p, code: 'dbp', t, value: 100, source: 'vis' }]));
+  // The assessment makes a task for each; the team's only member (the
+  // nurse) gets the one of the contracted patient.
+  await until(async () => {
+    const all = (await req(`${srv.url}/api/v1/tasks`)).body.tasks;
+    return all.some((x) => x.patient === mine) && all.some((x) => x.patient === other);
+  });
+  const g = (path, h) => req(`${srv.url}${path}`, 'GET', undefined, h);
+  assert.equal((await g(`/api/v1/patients/${mine}`, nurse.h)).status, 200);
+  assert.equal((await g(`/api/v1/patients/${mine}/assessment`, nurse.h)).status, 200);
+  assert.equal((await g(`/api/v1/patients/${other}`, nurse.h)).status, 404);
+  assert.equal((await g(`/api/v1/patients/${other}/assessment`, nurse.h)).status, 404);
+  const myTasks = (await g('/api/v1/tasks?assignee=me', nurse.h)).body.tasks;
+  assert.deepEqual([...new Set(myTasks.map((x) => x.patient))], [mine]);
+  const seenTasks = (await g('/api/v1/tasks', nurse.h)).body.tasks;
+  assert.ok(seenTasks.length >= 1 && seenTasks.every((x) => x.patient === mine), 'task list has only visible patients');
+  const seenAlerts = (await g('/api/v1/alerts', nurse.h)).body.alerts;
+  assert.ok(seenAlerts.some((x) => x.patient === mine));
+  assert.ok(seenAlerts.every((x) => x.patient === mine), 'alert list has only visible patients');
+  // Another patient's alert: 404 for the nurse, and nothing changes.
+  const otherAlert = (await req(`${srv.url}/api/v1/alerts?patient=${other}`)).body.alerts[0];
+  assert.equal((await req(`${srv.url}/api/v1/alerts/${otherAlert.id}/ack`, 'POST', undefined, nurse.h)).status, 404);
+  assert.equal((await req(`${srv.url}/api/v1/alerts?patient=${other}`)).body.alerts[0].state, otherAlert.state);
+  console.log(`nurse: ${myTasks.length} own task(s), ${seenTasks.length} visible, ${seenAlerts.length} alert(s)`);
+
+  // The clinician at the hospital sees nobody until a referral to it.
+  assert.equal((await g(`/api/v1/patients/${other}`, clin.h)).status, 404);
+  const ref = await post2('/api/v1/referrals', { patient: other, direction: 'up', urgency: 'urgent', reason: 'uncontrolled', to_org: hosp.id, from_org: chc.id });
+  assert.equal((await g(`/api/v1/patients/${other}`, clin.h)).status, 200);
+  assert.equal((await g(`/api/v1/patients/${other}/assessment`, clin.h)).status, 200);
+  assert.equal((await g(`/api/v1/patients/${mine}`, clin.h)).status, 404);
+  const refs = (await g('/api/v1/referrals', clin.h)).body.referrals;
+  assert.ok(refs.some((x) => x.id === ref.id));
+  assert.ok(refs.every((x) => x.patient === other), 'referral list has only visible patients');
+  assert.equal((await g('/api/v1/patients', clin.h)).status, 403);
+  console.log(`clinician: ${refs.length} referral(s) visible, all of patient ${other}`);
 });
