@@ -1123,14 +1123,15 @@ static int search_ids(struct vg_req *r, const char *type, struct qlist *q,
                            VG_TEXT(like), VG_INT(lo), VG_INT(hi),
                            VG_INT(lo > INT64_MIN / 2 || hi < INT64_MAX / 2),
                            VG_TEXT(idv ? idv : ""), VG_INT(since)};
-      /* with a patient, the (patient_id, type, ts_ms) index */
+      /* with a patient, the (patient_id, type, ts_ms) index; each $n
+       * first appears next to a column (PostgreSQL infers its type) */
       rc = pid > 0
                ? store_sql(t, "SELECT id, version, updated_ms, body FROM "
                            "fhir_resource WHERE patient_id = $2 AND type = $1"
                            " AND body <> '' AND ($3 = '' OR code = $3 OR code"
                            " LIKE $4) AND ($7 = 0 OR (ts_ms >= $5 AND ts_ms <"
-                           " $6)) AND ($8 = '' OR id = $8) AND ($9 < 0 OR "
-                           "updated_ms >= $9) ORDER BY ts_ms, id", p, 9,
+                           " $6)) AND ($8 = '' OR id = $8) AND (updated_ms "
+                           ">= $9 OR $9 < 0) ORDER BY ts_ms, id", p, 9,
                            gen_row, &g, NULL)
                : store_sql(t, "SELECT id, version, updated_ms, body FROM "
                            "fhir_resource WHERE type = $1 AND body <> '' AND "

@@ -131,7 +131,7 @@ test('the imported population is served by the FHIR API', async () => {
   const pid = found.body.entry[0].resource.id;
   assert.equal(found.body.entry[0].resource.birthDate, p.birthDate);
   const bp = await req(`${srv.url}/fhir/Observation?patient=${pid}&code=http://loinc.org|85354-9&_summary=count`);
-  assert.equal(bp.body.total, Number(p.bp_panels_85354_9));
+  assert.equal(bp.body.total, Number(p.bp_panels_85354_9), bp.text);
   const all = await req(`${srv.url}/fhir/Observation?patient=${pid}&_summary=count`);
   assert.ok(all.body.total <= Number(p.observations) && all.body.total >= Number(p.observations) * 0.95,
     `${all.body.total} of ${p.observations}`);
