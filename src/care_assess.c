@@ -1203,6 +1203,46 @@ static void process(struct care_assess *a, const int64_t *ids, size_t n,
             vg_strerror(rc));
 }
 
+int care_assess_ids(struct vg_app *app, const struct care_rules *r,
+                    const int64_t *ids, size_t n, int64_t now_ms,
+                    int64_t *out_n)
+{
+  struct care_result *res = vg_calloc(BATCH, sizeof *res);
+  struct care_load_buf *lb = NULL;
+  struct care_scratch sc = {0};
+  int ok[BATCH];
+  int64_t stored = 0;
+  int rc = 0;
+  for (size_t off = 0; off < n && rc == 0; off += BATCH) {
+    size_t m = n - off < BATCH ? n - off : BATCH;
+    struct store_job j = {r, ids + off, res, ok, m, now_ms};
+    for (size_t i = 0; i < m && rc == 0; i++) {
+      struct vg_txn *t;
+      rc = store_begin(app->store, VG_TXN_READ, &t);
+      if (rc)
+        break;
+      rc = care_assess_load(t, r, ids[off + i], now_ms, &lb, &sc, &res[i]);
+      store_rollback(t);
+      ok[i] = rc == 0;
+      stored += rc == 0;
+      if (rc == -VG_ENOTFOUND)
+        rc = 0;
+    }
+    if (rc == 0)
+      rc = writer_exec(app->writer, m, store_batch, &j);
+  }
+  for (size_t i = 0; i < BATCH; i++)
+    care_result_free(&res[i]);
+  vg_free(res);
+  care_load_buf_free(lb);
+  care_scratch_free(&sc);
+  if (out_n)
+    *out_n = rc ? 0 : stored;
+  if (rc == 0)
+    care_events_kick();
+  return rc;
+}
+
 static void *worker(void *arg)
 {
   struct care_assess *a = arg;

@@ -119,6 +119,22 @@ int care_assess_store(struct vg_txn *t, const struct care_rules *r,
 int care_result_json(const struct care_result *res, int64_t computed_ms,
                      const char *rules_version, struct vg_buf *out);
 
+/* Assess patients ids[0..n) now and store the results: one READ
+ * transaction per patient, one writer job per 64 (the worker's path).
+ * Patients that do not exist are skipped. OUT: *out_n stored (may be
+ * NULL). Returns 0 or the first store error. Blocking; not on the writer
+ * thread. */
+int care_assess_ids(struct vg_app *app, const struct care_rules *r,
+                    const int64_t *ids, size_t n, int64_t now_ms,
+                    int64_t *out_n);
+
+/* The demo's care flow (vigil serve --demo, after the region is seeded):
+ * a few BP and glucose crises, the assessment of every patient (tiers,
+ * alerts, tasks, suggested referrals), some tasks made overdue, referrals
+ * in every state and consults open and answered. Does nothing when
+ * assessments exist. Returns 0 or an error. */
+int care_flow_demo_seed(struct vg_app *app);
+
 /* ---- the worker -------------------------------------------------------- */
 
 struct care_assess_opts {

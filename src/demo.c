@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "care_assess.h"
 #include "care_org.h"
 #include "codes.h"
 #include "core_alloc.h"
@@ -238,5 +239,6 @@ fail:
 
 int demo_seed_care(struct vg_app *app)
 {
-  return care_org_demo_seed(app); /* region and people */
+  int rc = care_org_demo_seed(app); /* region and people */
+  return rc ? rc : care_flow_demo_seed(app); /* tiers, alerts, tasks, ... */
 }
