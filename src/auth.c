@@ -305,11 +305,11 @@ int auth_sees_all_patients(const struct vg_principal *p)
 {
   if (!p)
     return 0;
-  /* admin: their organisation subtree, which is every patient until
-   * organisations carry admins' scope. Clinical roles are narrowed by the
-   * care tables (auth_visible_sql). */
+  /* admin without an organisation (org 0): the installation's; with
+   * one: its subtree (admin_sql). Clinical roles are narrowed by the care
+   * tables (auth_visible_sql). */
   if (role_is(p, "admin"))
-    return 1;
+    return p->org_id <= 0;
   if (role_is(p, "client"))
     return strstr(p->scopes, "system/") != NULL ||
            auth_scope_allows(p->scopes, "patient.read");
@@ -344,10 +344,26 @@ static const char clinician_sql[] =
     "c.household_id WHERE ct.org_id = $2 AND c.status = 'active' AND "
     "CAST($1 AS BIGINT) IS NOT NULL ORDER BY 1";
 
+/* admin of organisation $2: the residents of its subtree (their
+ * household's organisation), and patients without a household contracted
+ * by a team of the subtree (the team's organisation is their home). */
+static const char admin_sql[] =
+    "SELECT hm.patient_id FROM household_member hm JOIN household h ON "
+    "h.id = hm.household_id JOIN organization o ON o.id = h.org_id JOIN "
+    "organization a ON a.id = $2 WHERE o.path LIKE a.path || '%' "
+    "UNION SELECT c.patient_id FROM contract c JOIN care_team ct ON ct.id = "
+    "c.team_id JOIN organization o ON o.id = ct.org_id JOIN organization a "
+    "ON a.id = $2 WHERE c.patient_id IS NOT NULL AND c.status = 'active' "
+    "AND o.path LIKE a.path || '%' AND NOT EXISTS (SELECT 1 FROM "
+    "household_member x WHERE x.patient_id = c.patient_id) AND "
+    "CAST($1 AS BIGINT) IS NOT NULL ORDER BY 1";
+
 const char *auth_visible_sql(const struct vg_principal *p)
 {
   if (!p)
     return NULL;
+  if (role_is(p, "admin") && p->org_id > 0)
+    return admin_sql;
   if (role_is(p, "nurse"))
     return nurse_sql;
   if (role_is(p, "doctor"))

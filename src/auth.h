@@ -34,9 +34,10 @@ struct vg_principal {
   char scopes[VG_SCOPES_MAX];/* effective: the token's, else the role's */
   int64_t token_id;
   int via_cookie;            /* authenticated by the session cookie */
-  /* Care-rule visibility (clinician, doctor, nurse), loaded once per
-   * request by auth_visible_load(): sorted patient ids, borrowed from the
-   * request arena. visible_loaded 0 = not loaded (ask the store). */
+  /* Care-rule visibility (clinician, doctor, nurse, organisation admin),
+   * loaded once per request by auth_visible_load(): sorted patient ids,
+   * borrowed from the request arena. visible_loaded 0 = not loaded (ask
+   * the store). */
   const int64_t *visible;
   size_t n_visible;
   int visible_loaded;
@@ -89,7 +90,11 @@ int auth_scope_allows(const char *granted, const char *required);
 
 /* The row-level rule: 1 if principal p may see patient_id. The single
  * place deciding patient visibility (docs/internals/auth.md):
- *   admin, client with system/ or patient.read scopes: every patient;
+ *   admin without an organisation (org 0), client with system/ or
+ *     patient.read scopes: every patient;
+ *   admin of an organisation: the residents of its subtree (household's
+ *     organisation), and patients without a household contracted by a
+ *     team of the subtree;
  *   patient: self; device: its bound patient; researcher: none;
  *   nurse: patients of tasks assigned to them;
  *   doctor: patients contracted (directly or by household) by a care team
@@ -97,9 +102,10 @@ int auth_scope_allows(const char *granted, const char *required);
  *   clinician: patients referred to their organisation (requested or
  *     later), patients of households of their organisation, patients
  *     contracted by their organisation's teams.
- * For the care roles the answer comes from p->visible when loaded, else
- * from a query in t (READ or WRITE transaction, borrowed; NULL = no store
- * at hand: the care roles then see nobody). Thread-safe. */
+ * For the care roles and an organisation's admin the answer comes from
+ * p->visible when loaded, else from a query in t (READ or WRITE
+ * transaction, borrowed; NULL = no store at hand: they then see nobody).
+ * Thread-safe. */
 int auth_patient_visible(struct vg_txn *t, const struct vg_principal *p,
                          int64_t patient_id);
 /* 1 if p sees every patient (may use unfiltered lists). */
