@@ -5,9 +5,27 @@
 #include <string.h>
 
 #include "api.h"
+#include "auth.h"
 #include "core_errors.h"
 #include "report_indicators.h"
 #include "store.h"
+
+/* Whose patients the caller may count: everyone for a whole-population
+ * principal and for aggregate-only roles (researcher), else the visible
+ * set http.c loaded (care roles, an organisation's admin). */
+static int scope(struct vg_req *r, struct report_filter *f)
+{
+  const struct vg_principal *p = r->principal;
+  memset(f, 0, sizeof *f);
+  if (!p || auth_sees_all_patients(p) || !auth_visible_sql(p))
+    return 0;
+  if (!p->visible_loaded)
+    return vg_fail(r, VG_EUNAVAIL, "visibility unavailable");
+  f->restrict_ids = 1;
+  f->only = p->visible;
+  f->n_only = p->n_visible;
+  return 0;
+}
 
 static int params(struct vg_req *r, int64_t *org, struct report_period *p)
 {
@@ -138,11 +156,12 @@ int api_reports_indicators(struct vg_req *r)
 {
   struct report_period p;
   struct report_result *res;
+  struct report_filter f;
   struct vg_txn *t;
   const char *fmt = http_query(r, "format");
   int64_t org;
   int rc, csv = 0;
-  if (params(r, &org, &p))
+  if (params(r, &org, &p) || scope(r, &f))
     return r->err;
   if (fmt && strcmp(fmt, "csv") == 0)
     csv = 1;
@@ -151,7 +170,7 @@ int api_reports_indicators(struct vg_req *r)
   rc = store_begin(r->app->store, VG_TXN_READ, &t);
   if (rc)
     return vg_fail(r, rc, "store unavailable");
-  rc = report_indicators(t, org, &p, NULL, &res);
+  rc = report_indicators(t, org, &p, &f, &res);
   store_rollback(t);
   if (rc == -VG_ENOTFOUND)
     return vg_fail(r, rc, "no organization %lld", (long long)org);
@@ -200,13 +219,15 @@ static int plist_one(void *ctx, int64_t pid)
 int api_reports_patients(struct vg_req *r)
 {
   struct report_period p;
+  struct report_filter f;
   struct plist c = {&r->out, 0, 0};
   struct vg_txn *t;
   const char *ind = http_query(r, "indicator"), *part = http_query(r, "part");
   int64_t org, after;
   size_t limit;
   int rc, k, den;
-  if (params(r, &org, &p) || api_paging(r, 1000, 100000, &limit, &after))
+  if (params(r, &org, &p) || scope(r, &f) ||
+      api_paging(r, 1000, 100000, &limit, &after))
     return r->err;
   k = ind ? report_ind_find(ind) : -1;
   if (k < 0)
@@ -221,7 +242,7 @@ int api_reports_patients(struct vg_req *r)
   buf_printf(&r->out, "{\"indicator\":\"%s\",\"part\":\"%s\",\"period\":"
              "\"%s\",\"org\":%lld,\"patients\":[", ind, part, p.label,
              (long long)org);
-  rc = report_patients(t, org, &p, NULL, (enum report_ind)k, den, after,
+  rc = report_patients(t, org, &p, &f, (enum report_ind)k, den, after,
                        limit, plist_one, &c);
   store_rollback(t);
   if (rc == -VG_ENOTFOUND)

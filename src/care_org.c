@@ -616,6 +616,79 @@ int care_res_list(struct vg_req *r, const struct care_resource *res,
   return 0;
 }
 
+/* Matches no patient, but names $1 and $2 so PostgreSQL can type them. */
+static const char no_set_sql[] =
+    "SELECT CAST($1 AS BIGINT) WHERE CAST($2 AS BIGINT) IS NULL";
+
+int care_list_scope(struct vg_req *r, const char *const *parts,
+                    size_t n_parts, const char **out_sql,
+                    struct vg_val *vals)
+{
+  const struct vg_principal *p = r->principal;
+  const char *set = p ? auth_visible_sql(p) : NULL;
+  int all = auth_sees_all_patients(p);
+  size_t len = 1, set_len;
+  char *sql, *w;
+  *out_sql = NULL;
+  if (!all && !set)
+    return vg_fail(r, VG_EFORBIDDEN, "listing these records is not "
+                   "permitted");
+  if (all || !set)
+    set = no_set_sql;
+  set_len = strlen(set);
+  for (size_t i = 0; i < n_parts; i++)
+    len += strlen(parts[i]) + (i + 1 < n_parts ? set_len : 0);
+  sql = arena_alloc(r->arena, len);
+  if (!sql)
+    return vg_fail(r, VG_ENOMEM, "no memory");
+  w = sql;
+  for (size_t i = 0; i < n_parts; i++) {
+    size_t n = strlen(parts[i]);
+    memcpy(w, parts[i], n);
+    w += n;
+    if (i + 1 < n_parts) {
+      memcpy(w, set, set_len);
+      w += set_len;
+    }
+  }
+  *w = '\0';
+  vals[0] = VG_INT(p ? p->user_id : 0);
+  vals[1] = VG_INT(p ? p->org_id : 0);
+  vals[2] = VG_INT(all);
+  *out_sql = sql;
+  return 0;
+}
+
+struct member_ctx {
+  struct vg_req *r;
+  int seen;
+};
+
+static int member_visible_row(void *ctx, const struct vg_val *c, size_t n)
+{
+  struct member_ctx *m = ctx;
+  if (n >= 1 && c[0].type == VG_VAL_INT &&
+      auth_patient_visible(NULL, m->r->principal, c[0].i)) {
+    m->seen = 1;
+    m->r->audit_patient = c[0].i;
+    return 1; /* one is enough */
+  }
+  return 0;
+}
+
+int care_household_visible(struct vg_req *r, struct vg_txn *t, int64_t id)
+{
+  struct member_ctx m = {r, 0};
+  struct vg_val v = VG_INT(id);
+  if (auth_sees_all_patients(r->principal))
+    return 1;
+  if (store_sql(t, "SELECT patient_id FROM household_member WHERE "
+                "household_id = $1 ORDER BY patient_id", &v, 1,
+                member_visible_row, &m, NULL) < 0)
+    return 0;
+  return m.seen;
+}
+
 int care_query_id(struct vg_req *r, const char *key, int64_t *out)
 {
   const char *s = http_query(r, key);
@@ -1478,11 +1551,12 @@ static int demo_region(struct vg_txn *t, struct demo *d)
     rc = demo_org(t, d, name, "village_clinic",
                   d->centres[demo_centre_of(v)], code, &d->villages[v]);
   }
-  /* Demo logins: admin and researcher see the county, the doctor and the
-   * nurse work in team 1, the clinician is the county specialist of the
-   * first centre's two teams. */
+  /* Demo logins: the admin administers the installation (org 0: every
+   * patient, README), the researcher belongs to the county, the doctor and
+   * the nurse work in team 1, the clinician is the county specialist of
+   * the first centre's two teams. */
   if (!rc)
-    rc = demo_user(t, d, "demo.admin", "admin", d->county, &uid);
+    rc = demo_user(t, d, "demo.admin", "admin", 0, &uid);
   if (!rc)
     rc = demo_user(t, d, "demo.researcher", "researcher", d->county, &uid);
   for (int k = 0; !rc && k < DEMO_TEAMS; k++) {

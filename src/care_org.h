@@ -131,6 +131,21 @@ int care_query_id(struct vg_req *r, const char *key, int64_t *out);
 int care_query_oneof(struct vg_req *r, const char *key,
                      const char *const *oneof, const char **out);
 
+/* Visibility of list rows, in SQL: compose parts[0] SET parts[1] SET ...
+ * parts[n_parts - 1] where SET is the caller's visible patients as one
+ * column (auth_visible_sql: $1 user id, $2 organisation id). The SQL must
+ * guard the SET by "$3 = 1 OR": $3 is 1 when the caller sees every patient
+ * (SET is then a constant that matches nobody). The statement's own
+ * parameters start at $4. OUT: *out_sql (request arena), vals[0..2]. 0, or
+ * vg_fail'd -VG_EFORBIDDEN when the caller's rows cannot be listed. */
+int care_list_scope(struct vg_req *r, const char *const *parts,
+                    size_t n_parts, const char **out_sql,
+                    struct vg_val *vals);
+
+/* 1 if the caller sees at least one member of household id (or every
+ * patient); 0 otherwise, also for a household without members. */
+int care_household_visible(struct vg_req *r, struct vg_txn *t, int64_t id);
+
 /* ---- dates ------------------------------------------------------------- */
 
 /* Add months to a "YYYY-MM-DD" date (day clamped to the month's length).

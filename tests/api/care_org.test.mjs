@@ -3,10 +3,14 @@
 // with members, contracts (end date, renewal due), conditions under a
 // patient, visits, optimistic versioning (If-Match -> 412, body version ->
 // 409, two concurrent updates: one wins), filters and keyset paging, patient
-// merge keeping readings and history, and the row-level rule.
+// merge keeping readings and history, ETag / If-None-Match, and the
+// row-level rule with real role tokens: a family doctor sees the patients
+// their team contracted, an admin the residents of their organisation's
+// subtree; lists and report counts follow the same rule.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, req, createPatient } from './lib.mjs';
+import { spawnSync } from 'node:child_process';
+import { startServer, req, createPatient, BIN, STORE } from './lib.mjs';
 
 let srv, U;
 const post = (p, b, h) => req(`${U}${p}`, 'POST', b, h);
@@ -187,4 +191,84 @@ test('teams, households, contracts, conditions, visits; paging; merge', async ()
   assert.equal((await post(`/api/v1/patients/${p2}/merge`, { into: p1 })).status, 409); // already merged
   assert.equal((await post(`/api/v1/patients/${p1}/merge`, { into: p1 })).status, 400);
   assert.equal((await post(`/api/v1/patients/${p3}/merge`, { into: 999999 })).status, 422);
+});
+
+const PASSWORD = 'Test-passw0rd-xyz';
+async function userToken(name, role, org) {
+  const store = STORE === 'pg' ? ['--pg', srv.db] : ['--db', srv.db];
+  const r = spawnSync(BIN, ['user', 'add', name, '--role', role, '--org', String(org), ...store,
+    '--argon2-m-kib', '8192', '--argon2-t', '1'], { encoding: 'utf8', env: { ...process.env, VIGIL_PASSWORD: PASSWORD } });
+  assert.equal(r.status, 0, r.stderr);
+  const l = await req(`${U}/api/v1/auth/login`, 'POST', { username: name, password: PASSWORD }, { authorization: null });
+  assert.equal(l.status, 200, l.text);
+  return { id: l.body.user.id, h: { authorization: `Bearer ${l.body.token}` } };
+}
+
+test('visibility: doctor by team contract, admin by organisation subtree; lists and reports follow', async () => {
+  const county = await org('Vis county', 'county_hospital');
+  const chcA = await org('Vis CHC A', 'community_health_centre', county.id);
+  const chcB = await org('Vis CHC B', 'community_health_centre', county.id);
+  const vilA = await org('Vis village A', 'village_clinic', chcA.id);
+  const vilB = await org('Vis village B', 'village_clinic', chcB.id);
+  const docA = await userToken('vis.docA', 'doctor', chcA.id);
+  const docB = await userToken('vis.docB', 'doctor', chcB.id);
+  const adminA = await userToken('vis.adminA', 'admin', chcA.id);
+  const teamA = (await post('/api/v1/teams', { name: 'Vis A', org: chcA.id, members: [{ user: docA.id, role: 'gp', lead: true }] })).body;
+  const teamB = (await post('/api/v1/teams', { name: 'Vis B', org: chcB.id, members: [{ user: docB.id, role: 'gp', lead: true }] })).body;
+  const a1 = await createPatient(U, { name: 'Vis A1' }), a2 = await createPatient(U, { name: 'Vis A2' });
+  const b1 = await createPatient(U, { name: 'Vis B1' }), lone = await createPatient(U, { name: 'Vis lone' });
+  const hA = (await post('/api/v1/households', { org: vilA.id, members: [{ patient: a1 }, { patient: a2 }] })).body;
+  const hB = (await post('/api/v1/households', { org: vilB.id, members: [{ patient: b1 }] })).body;
+  const today = new Date().toISOString().slice(0, 10);
+  const cA = (await post('/api/v1/contracts', { team: teamA.id, household: hA.id, signed_date: today })).body;
+  const cB = (await post('/api/v1/contracts', { team: teamB.id, household: hB.id, signed_date: today })).body;
+  const cLone = (await post('/api/v1/contracts', { team: teamB.id, patient: lone, signed_date: today })).body;
+  for (const pid of [a1, a2, b1, lone]) {
+    assert.equal((await post(`/api/v1/patients/${pid}/conditions`, { code: 'hypertension', enrolled_date: '2024-01-01' })).status, 201);
+    assert.equal((await post('/api/v1/visits', { patient: pid, time: Date.now() - 864e5, sbp: 130, dbp: 80 })).status, 201);
+  }
+  const ids = (r, key) => r.body[key].map((x) => x.id).sort((x, y) => x - y);
+  const pidsOf = (r) => [...new Set(r.body.visits.map((x) => x.patient))].sort((x, y) => x - y);
+
+  // The family doctor of team A: their household's patients, nobody else's.
+  assert.equal((await get(`/api/v1/patients/${a1}`, docA.h)).status, 200);
+  assert.equal((await get(`/api/v1/patients/${a2}`, docA.h)).status, 200);
+  assert.equal((await get(`/api/v1/patients/${b1}`, docA.h)).status, 404); // only team B contracted
+  assert.equal((await get(`/api/v1/patients/${lone}`, docA.h)).status, 404);
+  assert.equal((await get(`/api/v1/patients/${lone}`, docB.h)).status, 200); // team B's patient contract
+  assert.equal((await get(`/api/v1/households/${hA.id}`, docA.h)).status, 200);
+  assert.equal((await get(`/api/v1/households/${hB.id}`, docA.h)).status, 404);
+  assert.equal((await get(`/api/v1/contracts/${cA.id}`, docA.h)).status, 200);
+  assert.equal((await get(`/api/v1/contracts/${cB.id}`, docA.h)).status, 404);
+  assert.deepEqual(ids(await get('/api/v1/households?limit=1000', docA.h), 'households'), [hA.id]);
+  assert.deepEqual(ids(await get('/api/v1/contracts?limit=1000', docA.h), 'contracts'), [cA.id]);
+  assert.deepEqual(ids(await get('/api/v1/contracts?limit=1000', docB.h), 'contracts'), [cB.id, cLone.id]);
+  const vA = await get('/api/v1/visits?limit=1000', docA.h);
+  assert.equal(vA.status, 200, vA.text);
+  assert.deepEqual(pidsOf(vA), [a1, a2].sort((x, y) => x - y));
+  assert.equal((await get(`/api/v1/visits?patient=${b1}`, docA.h)).status, 404);
+  assert.equal((await post('/api/v1/visits', { patient: b1, time: Date.now(), sbp: 120, dbp: 80 }, docA.h)).status, 422);
+
+  // The admin of centre A: residents of centre A's subtree only.
+  assert.equal((await get(`/api/v1/patients/${a1}`, adminA.h)).status, 200);
+  assert.equal((await get(`/api/v1/patients/${b1}`, adminA.h)).status, 404);
+  assert.equal((await get(`/api/v1/patients/${lone}`, adminA.h)).status, 404); // team B's, no household
+  assert.deepEqual(ids(await get('/api/v1/households?limit=1000', adminA.h), 'households'), [hA.id]);
+  assert.deepEqual(pidsOf(await get('/api/v1/visits?limit=1000', adminA.h)), [a1, a2].sort((x, y) => x - y));
+
+  // Report counts never include patients the caller cannot see.
+  const period = `${today.slice(0, 4)}-Q${Math.floor((Number(today.slice(5, 7)) - 1) / 3) + 1}`;
+  const rep = async (o, h) => { const r = await get(`/api/v1/reports/indicators?org=${o}&period=${period}`, h); assert.equal(r.status, 200, r.text); return r.body; };
+  const full = await rep(county.id), scoped = await rep(county.id, adminA.h), docBs = await rep(county.id, docB.h);
+  assert.equal(full.residents, 3); // a1, a2, b1 (lone has no household)
+  assert.equal(scoped.residents, 2);
+  assert.equal(docBs.residents, 1);
+  const den = (b, k) => b.org.indicators.find((i) => i.key === k).denominator;
+  assert.equal(den(full, 'china.htn_bp_control'), 3);
+  assert.equal(den(scoped, 'china.htn_bp_control'), 2);
+  assert.equal(den(docBs, 'china.htn_bp_control'), 1);
+  assert.equal((await rep(chcB.id, adminA.h)).residents, 0);
+  const list = await get(`/api/v1/reports/indicators/patients?org=${county.id}&period=${period}&indicator=china.htn_bp_control&part=denominator`, adminA.h);
+  assert.equal(list.status, 200, list.text);
+  assert.deepEqual(list.body.patients, [a1, a2].sort((x, y) => x - y));
 });
