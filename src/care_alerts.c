@@ -227,6 +227,13 @@ int care_job_take(struct vg_txn *t, const char *name, int64_t now_ms,
 {
   struct vg_val p[3] = {VG_TEXT(name), VG_INT(now_ms)};
   int got = 0, rc;
+  /* Jobs added after 004 get their row on first use. */
+  rc = store_sql(t,
+                 "INSERT INTO care_job (name, next_ms) VALUES ($1, 0) ON "
+                 "CONFLICT (name) DO NOTHING",
+                 p, 1, NULL, NULL, NULL);
+  if (rc < 0)
+    return rc;
   /* PostgreSQL: several nodes; the row lock is held to the group commit and
    * other nodes skip it. SQLite: one node is the only writer. */
   if (strcmp(store_backend_name(t->store), "pg") == 0)

@@ -1121,7 +1121,7 @@ static int store_batch(struct vg_txn *t, void *ctx)
 
 struct periodic_job {
   const struct care_rules *rules;
-  int64_t now_ms, tick_ms, n_esc, n_sil;
+  int64_t now_ms, tick_ms, n_esc, n_sil, n_task;
 };
 
 static int periodic(struct vg_txn *t, void *ctx)
@@ -1135,6 +1135,11 @@ static int periodic(struct vg_txn *t, void *ctx)
   rc = care_job_take(t, "silence", j->now_ms, 60000);
   if (rc == 1)
     rc = care_alerts_silence(t, j->rules, j->now_ms, &j->n_sil);
+  if (rc < 0)
+    return rc;
+  rc = care_job_take(t, "tasks", j->now_ms, 10 * j->tick_ms);
+  if (rc == 1)
+    rc = care_tasks_generate(t, j->now_ms, &j->n_task);
   return rc < 0 ? rc : 0;
 }
 
@@ -1255,7 +1260,7 @@ static void *worker(void *arg)
   while (!a->stop) {
     int64_t now = vg_now_ms();
     if (now >= next_tick) {
-      struct periodic_job pj = {&a->rules, now, a->tick_ms, 0, 0};
+      struct periodic_job pj = {&a->rules, now, a->tick_ms, 0, 0, 0};
       int64_t mt = file_mtime(a->rules_path);
       a->busy = 1;
       pthread_mutex_unlock(&a->mu);
@@ -1274,7 +1279,7 @@ static void *worker(void *arg)
         a->rules_mtime = mt;
       }
       if (writer_exec(a->app->writer, 1, periodic, &pj) == 0 &&
-          (pj.n_esc || pj.n_sil))
+          (pj.n_esc || pj.n_sil || pj.n_task))
         care_events_kick();
       pthread_mutex_lock(&a->mu);
       a->busy = 0;

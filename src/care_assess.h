@@ -182,6 +182,10 @@ int care_job_take(struct vg_txn *t, const char *name, int64_t now_ms,
 int care_tasks_upsert(struct vg_txn *t, int64_t pid, const char *kind,
                       int64_t due_ms, int tier_rank, const char *reason,
                       const char *source, int64_t now_ms);
+/* Periodic job "tasks": contract renewal (ending within 30 days), the
+ * yearly check (no visit for 11 months), device set-up (bound a day ago,
+ * never heard from); at most 500 per run. OUT: *out_n tasks made. */
+int care_tasks_generate(struct vg_txn *t, int64_t now_ms, int64_t *out_n);
 /* Suggested referral (one pending per patient). */
 int care_referrals_suggest(struct vg_txn *t, int64_t pid, const char *urgency,
                            const char *reason, const char *snapshot,

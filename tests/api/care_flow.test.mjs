@@ -253,3 +253,30 @@ test('visibility: nurse sees only own-task patients; clinician sees patients ref
   assert.equal((await g('/api/v1/patients', clin.h)).status, 403);
   console.log(`clinician: ${refs.length} referral(s) visible, all of patient ${other}`);
 });
+
+test('periodic tasks: contract renewal within 30 days and the yearly check', async () => {
+  const post2 = async (path, body) => {
+    const r = await req(`${srv.url}${path}`, 'POST', body);
+    assert.ok(r.status === 200 || r.status === 201, `${path}: ${r.text}`);
+    return r.body;
+  };
+  const org = await post2('/api/v1/organizations', { name: 'Gen CHC', level: 'community_health_centre' });
+  const team = await post2('/api/v1/teams', { name: 'Gen team', org: org.id, members: [] });
+  const ending = await createPatient(srv.url, { name: 'Gen Ending' });
+  const later = await createPatient(srv.url, { name: 'Gen Later' });
+  // Signed 11.5 months ago for 12 months: ends in about two weeks.
+  const d = new Date(Date.now() - 350 * 86400e3).toISOString().slice(0, 10);
+  const c1 = await post2('/api/v1/contracts', { team: team.id, patient: ending, signed_date: d, term_months: 12 });
+  await post2('/api/v1/contracts', { team: team.id, patient: later, signed_date: new Date().toISOString().slice(0, 10), term_months: 12 });
+  await post2(`/api/v1/patients/${later}/conditions`, { code: 'hypertension', enrolled_date: new Date().toISOString().slice(0, 10) });
+  const tasks = await until(async () => {
+    const all = (await req(`${srv.url}/api/v1/tasks`)).body.tasks;
+    const r = all.find((x) => x.patient === ending && x.kind === 'contract_renewal');
+    const y = all.find((x) => x.patient === later && x.kind === 'yearly_check');
+    return r && y && { r, y, all };
+  }, 15000);
+  assert.equal(new Date(tasks.r.due_ms).toISOString().slice(0, 10), c1.end_date);
+  assert.ok(!tasks.all.some((x) => x.patient === later && x.kind === 'contract_renewal'), 'a new contract is not due');
+  assert.ok(Math.abs(tasks.y.due_ms - Date.now()) < 60e3, 'never visited: the yearly check is due now');
+  console.log(`renewal due ${c1.end_date}; yearly check due ${new Date(tasks.y.due_ms).toISOString()}`);
+});
