@@ -9,6 +9,12 @@ import { destroyCharts } from './lib/charts.js';
 import { renderPatients } from './views/patients.js';
 import { renderPatient, leavePatient } from './views/patient.js';
 import { renderLogin } from './views/login.js';
+import { renderDay } from './views/day.js';
+import { renderTasks } from './views/tasks.js';
+import { renderInbox } from './views/inbox.js';
+import { renderPopulation, renderIndicatorPatients } from './views/population.js';
+import { renderAdmin } from './views/admin.js';
+import { startLive, stopLive, clearEvents } from './lib/live.js';
 
 const main = document.getElementById('main');
 // auth: 'none' when the server has no /api/v1/me (no authentication),
@@ -25,8 +31,23 @@ async function loadSession() {
   }
 }
 
+// Each role's pages, the first being its home page.
+const NAV = {
+  doctor: ['day', 'patients', 'inbox', 'population'],
+  nurse: ['tasks', 'patients'],
+  clinician: ['inbox'],
+  admin: ['population', 'admin', 'patients', 'day', 'inbox'],
+  researcher: ['population'],
+};
+const role = () => (session.user ? session.user.role : null);
+const pages = () => NAV[role()] || ['patients'];
 const home = () => (session.user && session.user.role === 'patient' && session.user.patient_id
-  ? `#/patients/${session.user.patient_id}` : '#/patients');
+  ? `#/patients/${session.user.patient_id}` : `#/${pages()[0]}`);
+const allowed = (page) => session.auth === 'none' || pages().includes(page);
+const guard = (page, view) => () => {
+  if (!allowed(page)) { location.replace(home()); return null; }
+  return view();
+};
 
 const routes = [
   [/^#\/login$/, () => renderLogin(main, {
@@ -40,10 +61,17 @@ const routes = [
     },
   })],
   [/^#\/patients\/?$/, () => {
-    if (session.user && session.user.role === 'patient') { location.replace(home()); return null; }
+    if (session.user && !allowed('patients')) { location.replace(home()); return null; }
     return renderPatients(main);
   }],
-  [/^#\/patients\/(\d+)$/, (m) => renderPatient(main, m[1], render)],
+  [/^#\/patients\/(\d+)$/, (m) => renderPatient(main, m[1], render, session.user)],
+  [/^#\/day$/, guard('day', () => renderDay(main, session.user || { id: 0 }))],
+  [/^#\/tasks$/, guard('tasks', () => renderTasks(main))],
+  [/^#\/inbox$/, guard('inbox', () => renderInbox(main))],
+  [/^#\/population$/, guard('population', () => renderPopulation(main, session.user || {}))],
+  [/^#\/population\/(\d+)\/(\d{4}-(?:Q[1-4]|\d{2}))\/([\w.]+)\/(numerator|denominator)$/,
+    (m) => guard('population', () => renderIndicatorPatients(main, m[1], m[2], m[3], m[4]))()],
+  [/^#\/admin$/, guard('admin', () => renderAdmin(main))],
 ];
 
 function chrome() {
@@ -56,10 +84,11 @@ function chrome() {
   document.getElementById('glucose-unit').value = getGlucoseUnit();
   const nav = document.getElementById('nav');
   const signedOut = session.auth === 'session' && !session.user;
-  const here = location.hash.startsWith('#/patients');
   const isPatient = session.user && session.user.role === 'patient';
-  nav.replaceChildren(signedOut || isPatient ? ''
-    : h('a', { href: '#/patients', 'aria-current': here ? 'page' : null }, t('nav.patients')));
+  const cur = (location.hash.split('/')[1] || '');
+  nav.replaceChildren(...(signedOut || isPatient ? []
+    : (session.auth === 'none' ? ['day', 'tasks', 'patients', 'inbox', 'population', 'admin'] : pages())
+      .map((pg) => h('a', { href: `#/${pg}`, 'data-nav': pg, 'aria-current': cur === pg ? 'page' : null }, t(`nav.${pg}`)))));
   document.body.dataset.role = session.user ? session.user.role : '';
   const who = document.getElementById('user');
   if (!session.user) { who.replaceChildren(); return; }
@@ -73,13 +102,22 @@ function chrome() {
 async function logout() {
   try { await api('/api/v1/auth/logout', { method: 'POST', body: {} }); } catch { /* signed out anyway */ }
   session.user = null;
+  stopLive();
   location.hash = '#/login';
+}
+
+// Care events for every clinical user (patients have no events.read).
+function live() {
+  if (session.auth === 'none' || (session.user && session.user.role !== 'patient')) startLive();
 }
 
 let lastHash = null;
 async function render() {
   destroyCharts();
   leavePatient();
+  clearEvents();
+  document.querySelectorAll('dialog').forEach((d) => d.remove());
+  if (session.user || session.auth === 'none') live();
   let hash = location.hash || home();
   if (!location.hash) history.replaceState(null, '', hash);
   if (session.auth === 'session' && !session.user && hash !== '#/login') {
@@ -114,6 +152,7 @@ async function start() {
     if (session.auth !== 'session' || !session.user) return;
     session.user = null;
     session.expired = true;
+    stopLive();
     render();
   });
   try {

@@ -6,6 +6,7 @@ import { api, readingsAll, buckets, series } from '../lib/api.js';
 import { h, loading, empty, failure } from '../lib/dom.js';
 import { t, fmtNum, fmtDate, ageYears, glucose, glucoseDigits, getGlucoseUnit, labValue } from '../lib/i18n.js';
 import { trendChart, bpChart, agpChart, glucoseChart, COLORS } from '../lib/charts.js';
+import { careSections } from './patient_care.js';
 
 const DAY = 86400000;
 const RANGES = { '14d': 14 * DAY, '30d': 30 * DAY, '90d': 90 * DAY, '1y': 365 * DAY };
@@ -237,7 +238,7 @@ function rangeSwitch(onPick) {
     }, t(`range.${k}`))));
 }
 
-export async function renderPatient(main, id, rerender) {
+export async function renderPatient(main, id, rerender, me = null) {
   leavePatient();
   performance.mark('vigil:patient-start');
   ctl = new AbortController();
@@ -252,7 +253,7 @@ export async function renderPatient(main, id, rerender) {
       : e.status === 403 ? t('patient.forbidden') : null;
     main.replaceChildren(h('section', { class: 'view' },
       h('a', { class: 'back', href: '#/patients' }, `← ${t('patient.back')}`),
-      msg ? empty(msg) : failure(e, () => renderPatient(main, id, rerender))));
+      msg ? empty(msg) : failure(e, () => renderPatient(main, id, rerender, me))));
     return;
   }
   document.title = `${p.name} · Vigil`;
@@ -266,8 +267,11 @@ export async function renderPatient(main, id, rerender) {
     vitalSection(p, span, { id: 'weight', code: 'weight', title: t('vitals.weight'), unit: 'kg', color: COLORS.weight, digits: 1 }),
     labsSection(p),
   ];
+  const [care, timeline] = careSections(p, me);
   main.replaceChildren(h('article', { class: 'view patient-view', 'aria-labelledby': 'patient-name', 'data-patient': String(p.id) },
-    header(p), rangeSwitch(rerender), h('div', { class: 'grid' }, ...sections)));
+    header(p), care, rangeSwitch(rerender), h('div', { class: 'grid' }, ...sections), timeline));
+  care.run();
+  timeline.run();
   await Promise.all(sections.map((s) => s.run()));
   if (sig.aborted) return;
   main.querySelector('.patient-view').dataset.state = 'ready';
