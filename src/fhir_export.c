@@ -82,7 +82,9 @@ static void shift_field(json_t *o, const char *key, int64_t by)
 static const char *const drop_elems[] = {
     "text", "identifier", "name", "telecom", "address", "photo", "contact",
     "note", "description", "payload", "device", "performer", "generalPractitioner",
-    "managingOrganization", "link", "communication", "alias", NULL};
+    "managingOrganization", "link", "communication", "alias",
+    /* free-form: US Core birthPlace, mothersMaidenName, ... */
+    "extension", "modifierExtension", NULL};
 static const char *const date_elems[] = {
     "effectiveDateTime", "effectiveInstant", "issued", "onsetDateTime",
     "abatementDateTime", "recordedDate", "authoredOn", "sent", "received",

@@ -272,6 +272,7 @@ test('bulk export: kick-off, poll, manifest, NDJSON counts = database, de-identi
   for (const p of dp) {
     assert.equal(p.name, undefined); assert.equal(p.identifier, undefined);
     assert.equal(p.telecom, undefined); assert.equal(p.text, undefined);
+    assert.equal(p.extension, undefined); assert.equal(p.address, undefined);
     assert.ok(!pats.some((q) => q.id === p.id), 'ids are pseudonyms');
   }
   const dObs = await lines(dm.output.find((o) => o.type === 'Observation'));
