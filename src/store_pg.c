@@ -32,8 +32,12 @@
 #define PG_PART_AHEAD_MONTHS 3
 #define PG_PART_KNOWN_MAX 64
 #define PG_PART_RETRY_MS 30000
-/* Arrays of one readings_insert call, bytes (20000 rows need ~1.5 MiB). */
+/* Arrays or COPY text of one readings_insert call, bytes (20000 rows need
+ * ~1.5 MiB). */
 #define PG_ARRAY_CAP (256u << 20)
+/* Batches of at least this many readings try COPY first, smaller ones a
+ * plain INSERT (see READING_INSERT_NEW: COPY costs one more round trip). */
+#define PG_COPY_MIN 64
 /* Fixed advisory lock key of the migrator ("vg" + 0: any constant works). */
 #define PG_MIGRATE_LOCK "1986461696"
 
@@ -118,16 +122,22 @@ enum pg_stmt {
   "SELECT min(src.seq) FROM ins JOIN src USING (patient_id, code, ts_ms, " \
   "source) GROUP BY patient_id, code, ts_ms, source"
 
-/* The optimistic form, tried first: a plain INSERT of the whole batch,
- * every row accepted. Any existing or repeated key fails it with 23505
- * (rolled back to its savepoint), and then READING_INSERT runs. New data
- * is the common case, and skipping ON CONFLICT's speculative insertion,
- * the sort and the join roughly halves the server's work (bench_pg.c). */
+/* The optimistic forms, tried first: every row accepted. Any existing or
+ * repeated key fails them with 23505 (rolled back to their savepoint), and
+ * then READING_INSERT runs. New data is the common case, and skipping ON
+ * CONFLICT's speculative insertion, the sort and the join roughly halves
+ * the server's work (bench_pg.c). Small batches: a plain INSERT of the
+ * arrays, one round trip with its savepoint. From PG_COPY_MIN rows: COPY
+ * straight into reading (copy_new below), two round trips, but the
+ * server fills pages with multi-row inserts and parses no arrays. */
 #define READING_INSERT_NEW \
   "INSERT INTO reading (patient_id, code, ts_ms, source, value, unit, " \
   "tz_offset_min, ingested_ms) SELECT u.*, $8 FROM unnest($1::bigint[], " \
   "$2::int[], $3::bigint[], $4::text[], $5::float8[], $6::text[], " \
   "$7::smallint[]) AS u"
+#define READING_COPY \
+  "SAVEPOINT vg_copy; COPY reading (patient_id, code, ts_ms, source, " \
+  "value, unit, tz_offset_min, ingested_ms) FROM STDIN"
 
 struct pg_stmt_def {
   const char *sql;
@@ -206,8 +216,18 @@ static const struct pg_stmt_def pg_sql[ST_COUNT] = {
 /* Statements of store_sql(), prepared as "vq<slot>" and cached by text. */
 #define PG_ADHOC_MAX 128
 
+/* Savepoint commands wait in pg_conn.pending and go with the next
+ * statement, in its round trip: a writer job's SAVEPOINT, its RELEASE and
+ * the RELEASE after a COPY cost no round trip of their own. */
+#define PG_PENDING_MAX 8
+static const char SQL_SP[] = "SAVEPOINT vg_sp";
+static const char SQL_SP_RELEASE[] = "RELEASE SAVEPOINT vg_sp";
+static const char SQL_COPY_RELEASE[] = "RELEASE SAVEPOINT vg_copy";
+
 struct pg_conn {
   PGconn *c;
+  const char *pending[PG_PENDING_MAX]; /* SQL_* commands not sent yet */
+  int n_pending;
   unsigned prepared; /* bit per enum pg_stmt; cleared on reconnect */
   char *adhoc[PG_ADHOC_MAX]; /* statement text per slot (vg_malloc'd) */
   int adhoc_nparams[PG_ADHOC_MAX];
@@ -289,16 +309,61 @@ static int pg_err(struct pg_conn *c, const PGresult *r, const char *what)
   return -VG_ESTORE;
 }
 
-/* Run SQL without parameters or rows (BEGIN, COMMIT, SAVEPOINT, ...). */
+/* PQexec(sql) with the pending commands in front, in one round trip (sql
+ * NULL: only them). The result is the first failure, or else the last
+ * statement's. */
+static PGresult *exec_pending(struct pg_conn *c, const char *sql)
+{
+  struct vg_buf q;
+  PGresult *r;
+  int i;
+  if (c->n_pending == 0)
+    return PQexec(c->c, sql);
+  buf_init(&q, 1u << 20);
+  for (i = 0; i < c->n_pending; i++) {
+    buf_puts(&q, i ? "; " : "");
+    buf_puts(&q, c->pending[i]);
+  }
+  if (sql) {
+    buf_puts(&q, "; ");
+    buf_puts(&q, sql);
+  }
+  c->n_pending = 0;
+  r = q.err ? NULL : PQexec(c->c, q.data);
+  buf_free(&q);
+  return r;
+}
+
+/* Run SQL without parameters or rows (BEGIN, COMMIT, SAVEPOINT, ...),
+ * after the pending commands. */
 static int pg_exec(struct pg_conn *c, const char *sql)
 {
-  PGresult *r = PQexec(c->c, sql);
+  PGresult *r = exec_pending(c, sql);
   int rc = 0;
   if (PQresultStatus(r) != PGRES_COMMAND_OK &&
       PQresultStatus(r) != PGRES_TUPLES_OK)
-    rc = pg_err(c, r, sql);
+    rc = pg_err(c, r, sql ? sql : "savepoint");
   PQclear(r);
   return rc;
+}
+
+/* Send the pending commands now. */
+static int pend_flush(struct pg_conn *c)
+{
+  return c->n_pending ? pg_exec(c, NULL) : 0;
+}
+
+/* Queue a savepoint command for the next round trip. */
+static int pend(struct pg_conn *c, const char *sql)
+{
+  int rc;
+  if (c->n_pending == PG_PENDING_MAX) {
+    rc = pend_flush(c);
+    if (rc < 0)
+      return rc;
+  }
+  c->pending[c->n_pending++] = sql;
+  return 0;
 }
 
 /* libpq prints NOTICEs on stderr by default; Vigil logs only its own. */
@@ -341,6 +406,7 @@ static int conn_ensure(struct pg_conn *c)
       PQpipelineStatus(c->c) == PQ_PIPELINE_OFF)
     return 0;
   PQreset(c->c);
+  c->n_pending = 0;
   c->prepared = 0; /* prepared statements died with the session */
   adhoc_clear(c);
   if (PQstatus(c->c) != CONNECTION_OK) {
@@ -391,11 +457,16 @@ static int run_wrapped(struct pg_conn *c, const char *name, int n,
                        const char *const *vals, PGresult **out)
 {
   PGresult *sp, *res, *rel, *sync;
-  int ok;
+  int ok, i, np = c->n_pending, pend_ok = 1;
   *out = NULL;
   if (PQenterPipelineMode(c->c) != 1)
     return -VG_ESTORE;
-  ok = PQsendQueryParams(c->c, "SAVEPOINT vg_retry", 0, NULL, NULL, NULL,
+  c->n_pending = 0; /* sent first, in this round trip */
+  ok = 1;
+  for (i = 0; ok && i < np; i++)
+    ok = PQsendQueryParams(c->c, c->pending[i], 0, NULL, NULL, NULL, NULL, 0);
+  ok = ok &&
+       PQsendQueryParams(c->c, "SAVEPOINT vg_retry", 0, NULL, NULL, NULL,
                          NULL, 0) &&
        PQsendQueryPrepared(c->c, name, n, vals, NULL, NULL, 0) &&
        PQsendQueryParams(c->c, "RELEASE vg_retry", 0, NULL, NULL, NULL, NULL,
@@ -404,6 +475,11 @@ static int run_wrapped(struct pg_conn *c, const char *name, int n,
   if (!ok) {
     PQexitPipelineMode(c->c);
     return pg_err(c, NULL, "pipeline");
+  }
+  for (i = 0; i < np; i++) {
+    sp = pipe_result(c->c);
+    pend_ok = pend_ok && PQresultStatus(sp) == PGRES_COMMAND_OK;
+    PQclear(sp);
   }
   sp = pipe_result(c->c);
   res = pipe_result(c->c);
@@ -417,6 +493,12 @@ static int run_wrapped(struct pg_conn *c, const char *name, int n,
     PQclear(res);
     PQclear(rel);
     return pg_err(c, NULL, "pipeline sync"); /* conn_ensure resets it */
+  }
+  if (!pend_ok) { /* a savepoint command failed: the txn is broken */
+    PQclear(sp);
+    PQclear(res);
+    PQclear(rel);
+    return pg_err(c, NULL, "savepoint");
   }
   ok = PQresultStatus(sp) == PGRES_COMMAND_OK &&
        PQresultStatus(rel) == PGRES_COMMAND_OK;
@@ -441,6 +523,9 @@ static int pg_run_named(struct pg_txn *t, const char *name, int n,
 
   *out = NULL;
   if (!(writes && t->pub.mode == VG_TXN_WRITE)) {
+    rc = pend_flush(c);
+    if (rc < 0)
+      return rc;
     r = PQexecPrepared(c->c, name, n, vals, NULL, NULL, 0);
     st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -825,6 +910,7 @@ static int pg_begin(struct vg_store *s, enum vg_txn_mode mode,
     sql = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
   }
   t->depth = 0;
+  t->conn->n_pending = 0;
   rc = conn_ensure(t->conn);
   if (rc == 0) {
     rc = pg_exec(t->conn, sql);
@@ -847,6 +933,7 @@ static int pg_begin(struct vg_store *s, enum vg_txn_mode mode,
 static void pg_rollback(struct vg_txn *vt)
 {
   struct pg_txn *t = (struct pg_txn *)vt;
+  t->conn->n_pending = 0; /* ROLLBACK ends them all */
   if (PQstatus(t->conn->c) == CONNECTION_OK &&
       PQtransactionStatus(t->conn->c) != PQTRANS_IDLE)
     pg_exec(t->conn, "ROLLBACK");
@@ -862,7 +949,7 @@ static int pg_commit(struct vg_txn *vt)
     pg_rollback(vt); /* aborted by an error, or the connection is gone */
     return -VG_ESTORE;
   }
-  r = PQexec(t->conn->c, "COMMIT");
+  r = exec_pending(t->conn, "COMMIT");
   /* COMMIT of an aborted transaction "succeeds" with tag ROLLBACK: only
    * the tag COMMIT means the data is durable. */
   ok = PQresultStatus(r) == PGRES_COMMAND_OK &&
@@ -880,22 +967,33 @@ static int pg_commit(struct vg_txn *vt)
   return 0;
 }
 
+/* Savepoints of the writer's jobs: queued (pend), sent with the next
+ * statement; one that nothing ran in is dropped unsent. */
 static int pg_savepoint(struct vg_txn *vt)
 {
   struct pg_txn *t = (struct pg_txn *)vt;
-  int rc = pg_exec(t->conn, "SAVEPOINT vg_sp");
+  int rc = pend(t->conn, SQL_SP);
   if (rc == 0)
     t->depth++;
   return rc;
 }
 
+/* Is the last queued command the innermost savepoint (nothing ran in it)? */
+static int sp_unsent(const struct pg_conn *c)
+{
+  return c->n_pending > 0 && c->pending[c->n_pending - 1] == SQL_SP;
+}
+
 static int pg_release(struct vg_txn *vt)
 {
   struct pg_txn *t = (struct pg_txn *)vt;
-  int rc;
+  int rc = 0;
   if (t->depth <= 0)
     return -VG_EINVAL;
-  rc = pg_exec(t->conn, "RELEASE SAVEPOINT vg_sp");
+  if (sp_unsent(t->conn))
+    t->conn->n_pending--;
+  else
+    rc = pend(t->conn, SQL_SP_RELEASE);
   if (rc == 0)
     t->depth--;
   return rc;
@@ -906,11 +1004,14 @@ static int pg_release(struct vg_txn *vt)
 static int pg_rollback_to(struct vg_txn *vt)
 {
   struct pg_txn *t = (struct pg_txn *)vt;
-  int rc;
+  int rc = 0;
   if (t->depth <= 0)
     return -VG_EINVAL;
-  rc = pg_exec(t->conn, "ROLLBACK TO SAVEPOINT vg_sp; "
-                        "RELEASE SAVEPOINT vg_sp");
+  if (sp_unsent(t->conn))
+    t->conn->n_pending--;
+  else
+    rc = pg_exec(t->conn, "ROLLBACK TO SAVEPOINT vg_sp; "
+                          "RELEASE SAVEPOINT vg_sp");
   if (rc == 0)
     t->depth--;
   return rc;
@@ -1149,6 +1250,91 @@ static void arr_str(struct vg_buf *b, const char *s)
   buf_putc(b, '"');
 }
 
+/* A text field of COPY's text format: \, tab, newline and CR escaped. */
+static void copy_str(struct vg_buf *b, const char *s)
+{
+  const char *p;
+  for (p = s ? s : ""; *p; p++) {
+    switch (*p) {
+    case '\\': buf_puts(b, "\\\\"); break;
+    case '\t': buf_puts(b, "\\t"); break;
+    case '\n': buf_puts(b, "\\n"); break;
+    case '\r': buf_puts(b, "\\r"); break;
+    default: buf_putc(b, *p); break;
+    }
+  }
+}
+
+/* The optimistic path: every row of r[0..n) COPYed in, inside savepoint
+ * vg_copy, in two round trips (SAVEPOINT + COPY start; data + end); the
+ * RELEASE goes with the next statement. Returns 0 (all stored), 1 (refused, e.g.
+ * an existing or repeated key, or a deadlock with another node: rolled
+ * back, the transaction is usable, use the general form) or -VG_E*. */
+static int copy_new(struct pg_txn *t, const struct vg_reading *r, size_t n,
+                    int64_t now_ms)
+{
+  struct pg_conn *c = t->conn;
+  struct vg_buf b;
+  PGresult *res;
+  int rc = 0, ok;
+  size_t i, off;
+
+  buf_init(&b, PG_ARRAY_CAP);
+  for (i = 0; i < n; i++) {
+    buf_printf(&b, "%lld\t%d\t%lld\t", (long long)r[i].patient_id, r[i].code,
+               (long long)r[i].ts_ms);
+    copy_str(&b, r[i].source);
+    buf_printf(&b, "\t%.17g\t", r[i].value);
+    copy_str(&b, r[i].unit);
+    if (r[i].tz_offset_min == VG_TZ_UNKNOWN)
+      buf_printf(&b, "\t\\N\t%lld\n", (long long)now_ms);
+    else
+      buf_printf(&b, "\t%d\t%lld\n", r[i].tz_offset_min, (long long)now_ms);
+  }
+  if (b.err) {
+    rc = b.err;
+    goto done;
+  }
+  res = exec_pending(c, READING_COPY);
+  ok = PQresultStatus(res) == PGRES_COPY_IN;
+  if (!ok) { /* SAVEPOINT or COPY refused: nothing was sent */
+    rc = pg_err(c, res, "copy");
+    PQclear(res);
+    if (PQstatus(c->c) == CONNECTION_OK &&
+        PQtransactionStatus(c->c) == PQTRANS_INERROR &&
+        pg_exec(c, "ROLLBACK TO SAVEPOINT vg_copy; "
+                   "RELEASE SAVEPOINT vg_copy") == 0)
+      rc = 1;
+    goto done;
+  }
+  PQclear(res);
+  for (off = 0; ok && off < b.len; off += 1u << 20) {
+    size_t k = b.len - off < (1u << 20) ? b.len - off : 1u << 20;
+    ok = PQputCopyData(c->c, b.data + off, (int)k) == 1;
+  }
+  ok = PQputCopyEnd(c->c, ok ? NULL : "vigil: send failed") == 1 && ok;
+  res = PQgetResult(c->c);
+  if (ok && PQresultStatus(res) == PGRES_COMMAND_OK) {
+    PQclear(res);
+    while ((res = PQgetResult(c->c)) != NULL)
+      PQclear(res);
+    rc = pend(c, SQL_COPY_RELEASE);
+    goto done;
+  }
+  /* Refused (23505 on an existing or repeated key, 40P01, ...): undo. */
+  if (PQstatus(c->c) != CONNECTION_OK)
+    rc = pg_err(c, res, "copy");
+  PQclear(res);
+  while ((res = PQgetResult(c->c)) != NULL)
+    PQclear(res);
+  if (rc == 0)
+    rc = pg_exec(c, "ROLLBACK TO SAVEPOINT vg_copy; "
+                    "RELEASE SAVEPOINT vg_copy") == 0 ? 1 : -VG_ESTORE;
+done:
+  buf_free(&b);
+  return rc;
+}
+
 enum { A_PID, A_CODE, A_TS, A_SRC, A_VAL, A_UNIT, A_TZ, A_N };
 
 static int pg_readings_insert(struct vg_txn *vt, const struct vg_reading *r,
@@ -1158,9 +1344,18 @@ static int pg_readings_insert(struct vg_txn *vt, const struct vg_reading *r,
   struct vg_buf arr[A_N];
   struct params a;
   PGresult *res = NULL;
+  int64_t now = vg_now_ms();
   size_t i;
   int k, rows, rc;
 
+  part_note(pg_of(t->pub.store), r, n);
+  if (n >= PG_COPY_MIN) {
+    rc = copy_new(t, r, n, now);
+    if (rc == 0)
+      memset(out_status, VG_INS_ACCEPTED, n);
+    if (rc <= 0)
+      return rc;
+  }
   for (k = 0; k < A_N; k++)
     buf_init(&arr[k], PG_ARRAY_CAP);
   for (k = 0; k < A_N; k++)
@@ -1191,15 +1386,17 @@ static int pg_readings_insert(struct vg_txn *vt, const struct vg_reading *r,
   }
   if (rc < 0)
     goto done;
-  p_i64(&a, A_N, vg_now_ms());
-  part_note(pg_of(t->pub.store), r, n);
-  rc = pg_run(t, ST_READING_INSERT_NEW, a.v, &res);
-  if (rc == 0) {
-    memset(out_status, VG_INS_ACCEPTED, n);
-    goto done;
+  p_i64(&a, A_N, now);
+  if (n < PG_COPY_MIN) {
+    rc = pg_run(t, ST_READING_INSERT_NEW, a.v, &res);
+    if (rc == 0) {
+      memset(out_status, VG_INS_ACCEPTED, n);
+      goto done;
+    }
+    if (rc != -VG_ECONFLICT)
+      goto done;
   }
-  if (rc != -VG_ECONFLICT)
-    goto done;
+  /* The general form: outcome per row. */
   rc = pg_run(t, ST_READING_INSERT, a.v, &res);
   if (rc < 0)
     goto done;
