@@ -355,9 +355,9 @@ static void assess_htn(const struct care_rules *r, const struct care_input *in,
   /* Danger: any BP >= 180/110 in the last 3 days. */
   for (i = 0; i < n; i++)
     if (in->sbp.t_ms[i] >= now_ms - 3 * DAY_MS &&
-        (in->sbp.v[i] >= r->bp_danger_sbp || in->dbp.v[i] >= r->bp_danger_dbp)) {
+        (in->sbp.v[i] >= r->bp_danger_sbp ||
+         in->dbp.v[i] >= r->bp_danger_dbp))
       *danger = 1;
-    }
   if (*danger)
     reason(p, "BP at or above %.0f/%.0f mmHg in the last 3 days",
            r->bp_danger_sbp, r->bp_danger_dbp);

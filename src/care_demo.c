@@ -88,8 +88,8 @@ static const char *const ref_rows[][6] = {
      ""},
     {"returned", "down", "routine", "back to community after admission",
      "stable on discharge",
-     "{\"tasks\":[{\"kind\":\"phone_call\",\"in_days\":3},"
-     "{\"kind\":\"followup_visit\",\"in_days\":14}],"
+     "{\"tasks\":[{\"kind\":\"phone_call\",\"due_days\":3},"
+     "{\"kind\":\"followup_visit\",\"due_days\":14}],"
      "\"targets\":{\"sbp\":130,\"dbp\":80}}"},
     {"dismissed", "up", "urgent", "suggested by the rules", "not needed", ""},
     {"accepted", "down", "routine", "discharged: follow-up in community",
