@@ -14,6 +14,7 @@
  * e.g.   PG_HARNESS_FSYNC=on tests/pg/pg_harness.sh \
  *          build-bench/bench/bench_pg build-bench/vigil
  * The reading table of that database is truncated between runs. */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -51,6 +52,81 @@ static int64_t row_ts(const struct rows *w, long i)
 static double row_val(long i)
 {
   return 60.0 + (double)(i % 40);
+}
+
+/* ---- CPU accounting: robust to other load on a shared machine -------- */
+
+static long pg_postmaster; /* pid, 0 = unknown */
+
+/* CPU seconds (user + system) of process pid so far; with_ppid: only if
+ * its parent is that pid. 0 when gone or not matching. */
+static double proc_cpu_s(long pid, long with_ppid)
+{
+  char path[64], line[1024], *p;
+  long ppid = 0;
+  unsigned long long ut = 0, st = 0;
+  FILE *f;
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  f = fopen(path, "r");
+  if (!f)
+    return 0;
+  p = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+  fclose(f);
+  /* after "pid (comm)": state ppid ... field 14 utime, 15 stime */
+  if (!p || sscanf(p + 2, "%*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                   "%llu %llu", &ppid, &ut, &st) != 3)
+    return 0;
+  if (with_ppid && ppid != with_ppid)
+    return 0;
+  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds of every child of the postmaster (backends, WAL writer,
+ * checkpointer, ...) still running. */
+static double pg_cpu_s(void)
+{
+  DIR *d;
+  struct dirent *e;
+  double sum = 0;
+  if (!pg_postmaster)
+    return 0;
+  d = opendir("/proc");
+  if (!d)
+    return 0;
+  while ((e = readdir(d)) != NULL)
+    if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
+      sum += proc_cpu_s(strtol(e->d_name, NULL, 10), pg_postmaster);
+  closedir(d);
+  return sum;
+}
+
+/* The postmaster's pid from postmaster.pid in the data directory (needs
+ * a superuser connection and a local server; else CPU is not shown). */
+static void find_postmaster(PGconn *c)
+{
+  PGresult *r = PQexec(c, "SHOW data_directory");
+  char path[1200];
+  FILE *f;
+  if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+    snprintf(path, sizeof path, "%s/postmaster.pid", PQgetvalue(r, 0, 0));
+    f = fopen(path, "r");
+    if (f) {
+      if (fscanf(f, "%ld", &pg_postmaster) != 1)
+        pg_postmaster = 0;
+      fclose(f);
+    }
+  }
+  PQclear(r);
+}
+
+/* CPU per row of a run: PostgreSQL, and vigil (0 when not measured). */
+static void cpu_report(const char *label, double pg_s, double vigil_s, long n)
+{
+  if (!pg_postmaster)
+    return;
+  printf("  %-34s cpu/row: postgres %.2f us, vigil %.2f us, sum %.2f us\n",
+         label, pg_s * 1e6 / (double)n, vigil_s * 1e6 / (double)n,
+         (pg_s + vigil_s) * 1e6 / (double)n);
 }
 
 static PGconn *db_connect(const char *url)
@@ -122,6 +198,7 @@ static double run_copy(PGconn *c, const struct rows *w)
   size_t cap = (size_t)w->n * 96 + 1, len = 0, off;
   char *buf = malloc(cap);
   int64_t now = vg_now_ms(), t0;
+  double cpu0;
   PGresult *r;
   int ok;
   if (!buf)
@@ -132,6 +209,7 @@ static double run_copy(PGconn *c, const struct rows *w)
                             (long long)row_pid(w, i), HR_CODE,
                             (long long)row_ts(w, i), row_val(i),
                             (long long)now);
+  cpu0 = pg_cpu_s();
   t0 = bc_now_ns();
   r = PQexec(c, "COPY reading (patient_id, code, ts_ms, source, value, "
                 "unit, tz_offset_min, ingested_ms) FROM STDIN");
@@ -149,8 +227,10 @@ static double run_copy(PGconn *c, const struct rows *w)
   PQclear(r);
   while ((r = PQgetResult(c)) != NULL)
     PQclear(r);
+  t0 = bc_now_ns() - t0;
+  cpu_report("(COPY)", pg_cpu_s() - cpu0, 0, w->n);
   free(buf);
-  return ok ? (double)w->n / ((double)(bc_now_ns() - t0) / 1e9) : -1;
+  return ok ? (double)w->n / ((double)t0 / 1e9) : -1;
 }
 
 /* (b) the backend's batch insert, single thread, one txn per batch. */
@@ -161,6 +241,7 @@ static double run_store(const char *url, const struct rows *w)
   struct vg_reading *r = calloc((size_t)w->batch, sizeof *r);
   unsigned char *st = calloc((size_t)w->batch, 1);
   int64_t t0;
+  double cpu0, vg0;
   int rc;
   if (!r || !st)
     abort();
@@ -169,6 +250,8 @@ static double run_store(const char *url, const struct rows *w)
   rc = store_open(&cfg, &s);
   if (rc)
     return -1;
+  cpu0 = pg_cpu_s();
+  vg0 = proc_cpu_s(getpid(), 0);
   t0 = bc_now_ns();
   for (long i = 0; !rc && i < w->n; i += w->batch) {
     long k, m = w->n - i < w->batch ? w->n - i : w->batch;
@@ -191,6 +274,8 @@ static double run_store(const char *url, const struct rows *w)
       store_rollback(t);
   }
   t0 = bc_now_ns() - t0;
+  cpu_report("(store)", pg_cpu_s() - cpu0, proc_cpu_s(getpid(), 0) - vg0,
+             w->n);
   store_close(s);
   free(r);
   free(st);
@@ -292,6 +377,7 @@ static double run_http(const char *vigil, const char *url,
   const char *extra[] = { "--pg", url, NULL };
   int64_t t0;
   long n_batches, groups = 0;
+  double pg0, vg0 = 0, vg1 = 0;
   int i, ok = 1;
   memset(&j, 0, sizeof j);
   j.w = w;
@@ -312,6 +398,9 @@ static double run_http(const char *vigil, const char *url,
     abort();
   for (long b = 0; b < n_batches; b++)
     j.body[b] = http_body(w, b, &j.body_len[b]);
+  pg0 = pg_cpu_s();
+  for (i = 0; i < n_nodes; i++)
+    vg0 += proc_cpu_s(srv[i].pid, 0);
   t0 = bc_now_ns();
   for (i = 0; i < clients; i++) {
     args[i].j = &j;
@@ -321,6 +410,11 @@ static double run_http(const char *vigil, const char *url,
   for (i = 0; i < clients; i++)
     pthread_join(th[i], NULL);
   t0 = bc_now_ns() - t0;
+  pg0 = pg_cpu_s() - pg0;
+  for (i = 0; i < n_nodes; i++)
+    vg1 += proc_cpu_s(srv[i].pid, 0);
+  cpu_report(n_nodes > 1 ? "(HTTP, 2 nodes)" : "(HTTP, 1 node)", pg0,
+             vg1 - vg0, w->n);
   for (i = 0; i < n_nodes; i++)
     groups += node_groups(j.metrics[i]);
   printf("  (%d node%s: %ld group commits, %.0f rows per commit)\n", n_nodes,
@@ -399,6 +493,7 @@ int main(int argc, char **argv)
   c = db_connect(url);
   if (!c)
     return 1;
+  find_postmaster(c);
   printf("bench_pg: %ld rows (hr, %ld patients, runs of %ld), batch %ld, "
          "%ld clients\n", w.n, w.n_pat, w.run, w.batch, clients);
 
