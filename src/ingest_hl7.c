@@ -327,7 +327,7 @@ int hl7_get(const struct vg_hl7 *m, size_t seg, int f, int rep, int c,
         else if (*e == 'X' && el % 2 == 1 && el <= 2 * sizeof out) {
           for (size_t h = 1; h + 1 < el + 1; h += 2) {
             int hi = hexval(e[h]), lo = hexval(e[h + 1]);
-            if (hi < 0 || lo < 0) {
+            if (hi < 0 || lo < 0 || (hi | lo) == 0) { /* no NUL in text */
               k = 0;
               break;
             }
