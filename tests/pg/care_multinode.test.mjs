@@ -102,7 +102,8 @@ test('care on two nodes: ack seen across nodes; escalation lease skips a held lo
     "BEGIN; SELECT name FROM care_job WHERE name = 'escalate' FOR UPDATE; SELECT pg_sleep(3); COMMIT;"],
     { stdio: 'ignore' });
   const lockDone = new Promise((res) => lock.on('exit', res));
-  await sleep(300);
+  // Wait until the lock is really held (psql starts slowly on a busy box).
+  await until(() => psql(a.db, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3)%' AND state = 'active' AND pid <> pg_backend_pid()") === '1');
   const t0 = Date.now();
   await crisis(b.url, p2, Date.now() - 30000);
   const a2 = await until(() => alertOf(a.url, p2));
@@ -113,7 +114,7 @@ test('care on two nodes: ack seen across nodes; escalation lease skips a held lo
     assert.equal(r.status, 200);
     assert.ok(Date.now() - t1 < 1000, 'ingest is not blocked by the held lease');
   }
-  await sleep(Math.max(0, 2200 - (Date.now() - t0)));
+  await sleep(Math.max(0, 2000 - (Date.now() - t0)));
   const held = await alertOf(a.url, p2);
   assert.equal(held.escalation_level, 0, 'no escalation while the lease is held');
   await lockDone;
