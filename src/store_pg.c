@@ -1308,9 +1308,10 @@ static void copy_real(struct vg_buf *b, double v, char after)
 
 /* The optimistic path: every row of r[0..n) COPYed in, inside savepoint
  * vg_copy, in two round trips (SAVEPOINT + COPY start; data + end); the
- * RELEASE goes with the next statement. Returns 0 (all stored), 1 (refused, e.g.
- * an existing or repeated key, or a deadlock with another node: rolled
- * back, the transaction is usable, use the general form) or -VG_E*. */
+ * RELEASE goes with the next statement. Returns 0 (all stored), 1
+ * (refused, e.g. an existing or repeated key, or a deadlock with another
+ * node: rolled back, the transaction is usable, use the general form) or
+ * -VG_E*. */
 static int copy_new(struct pg_txn *t, const struct vg_reading *r, size_t n,
                     int64_t now_ms)
 {
