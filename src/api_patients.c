@@ -3,6 +3,7 @@
 
 #include "api.h"
 #include "api_json.h"
+#include "auth.h"
 #include "core_errors.h"
 #include "core_time.h"
 #include "store.h"
@@ -117,6 +118,33 @@ static int list_one(void *ctx, const struct vg_patient *p)
   return api_json_patient(c->out, p);
 }
 
+/* Patients of a restricted principal: its sorted visible set (care roles)
+ * or itself (a patient), paged by id like the full list. */
+static int list_visible(struct vg_req *r, struct vg_txn *t, int64_t after,
+                        size_t limit, struct list_ctx *c)
+{
+  const struct vg_principal *pr = r->principal;
+  const int64_t *ids = pr->visible;
+  size_t n = pr->n_visible;
+  struct vg_patient p;
+  int rc;
+  if (!pr->visible_loaded) { /* the patient role: itself */
+    ids = &pr->patient_id;
+    n = pr->patient_id > 0 ? 1 : 0;
+  }
+  for (size_t i = 0; i < n && c->n < limit; i++) {
+    if (ids[i] <= after)
+      continue;
+    rc = store_patient_get(t, ids[i], &p);
+    if (rc == -VG_ENOTFOUND) /* merged or removed since the set was read */
+      continue;
+    if (rc)
+      return rc;
+    list_one(c, &p);
+  }
+  return 0;
+}
+
 int api_patients_list(struct vg_req *r)
 {
   struct list_ctx c = {&r->out, 0, 0};
@@ -130,7 +158,10 @@ int api_patients_list(struct vg_req *r)
   if (rc)
     return vg_fail(r, rc, "store unavailable");
   buf_puts(&r->out, "{\"patients\":[");
-  rc = store_patient_list(t, after, limit, list_one, &c);
+  if (r->principal && !auth_sees_all_patients(r->principal))
+    rc = list_visible(r, t, after, limit, &c);
+  else
+    rc = store_patient_list(t, after, limit, list_one, &c);
   store_rollback(t);
   if (rc)
     return vg_fail(r, rc, "listing patients failed");

@@ -615,8 +615,10 @@ static int authorize(struct vg_req *r)
       return vg_fail(r, VG_ENOTFOUND, "no patient '%s'", r->params[0]);
     r->audit_patient = pid;
   } else if (strcmp(rt->pattern, "/api/v1/patients") == 0 &&
-             strcmp(rt->method, "GET") == 0 && !auth_sees_all_patients(p)) {
-    /* Lists are not filtered per row yet: only whole-population roles. */
+             strcmp(rt->method, "GET") == 0 && !auth_sees_all_patients(p) &&
+             !p->visible_loaded && strcmp(p->role, "patient") != 0) {
+    /* The list shows the caller's visible set (api_patients_list); a role
+     * without one (researcher, device, client) may not list patients. */
     return vg_fail(r, VG_EFORBIDDEN, "listing patients is not permitted");
   }
   if (!auth_sees_all_patients(p)) {

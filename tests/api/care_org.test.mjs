@@ -243,6 +243,13 @@ test('visibility: doctor by team contract, admin by organisation subtree; lists 
   assert.deepEqual(ids(await get('/api/v1/households?limit=1000', docA.h), 'households'), [hA.id]);
   assert.deepEqual(ids(await get('/api/v1/contracts?limit=1000', docA.h), 'contracts'), [cA.id]);
   assert.deepEqual(ids(await get('/api/v1/contracts?limit=1000', docB.h), 'contracts'), [cB.id, cLone.id]);
+  // The patient list is the caller's visible set, paged by id like the full list.
+  assert.deepEqual(ids(await get('/api/v1/patients?limit=1000', docA.h), 'patients'), [a1, a2].sort((x, y) => x - y));
+  assert.deepEqual(ids(await get('/api/v1/patients?limit=1000', docB.h), 'patients'), [b1, lone].sort((x, y) => x - y));
+  const page1 = await get('/api/v1/patients?limit=1', docA.h);
+  assert.equal(page1.body.patients.length, 1);
+  const page2 = await get(`/api/v1/patients?limit=1&cursor=${page1.body.next_cursor}`, docA.h);
+  assert.deepEqual([page1.body.patients[0].id, page2.body.patients[0].id], [a1, a2].sort((x, y) => x - y));
   const vA = await get('/api/v1/visits?limit=1000', docA.h);
   assert.equal(vA.status, 200, vA.text);
   assert.deepEqual(pidsOf(vA), [a1, a2].sort((x, y) => x - y));
