@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core_alloc.h"
 #include "cli.h"
 #include "config.h"
 #include "core_errors.h"
@@ -79,12 +80,12 @@ static void add_reason(struct type_count *c, const char *why)
     snprintf(c->reasons[c->n_reasons++], FHIR_ERR_MAX, "%s", why);
 }
 
-/* Whole file, gunzipped when it ends in .gz. Caller free()s. */
+/* Whole file, gunzipped when it ends in .gz. Caller vg_free()s. */
 static char *read_all(const char *path, size_t *out_len)
 {
   gzFile f = gzopen(path, "rb");
   size_t cap = 1 << 20, len = 0;
-  char *buf = malloc(cap + 1);
+  char *buf = vg_malloc(cap + 1);
   int n;
   if (!f || !buf)
     goto fail;
@@ -95,7 +96,7 @@ static char *read_all(const char *path, size_t *out_len)
       if (cap >= MAX_FILE)
         goto fail;
       cap *= 2;
-      nb = realloc(buf, cap + 1);
+      nb = vg_realloc(buf, cap + 1);
       if (!nb)
         goto fail;
       buf = nb;
@@ -110,7 +111,7 @@ static char *read_all(const char *path, size_t *out_len)
 fail:
   if (f)
     gzclose(f);
-  free(buf);
+  vg_free(buf);
   return NULL;
 }
 
@@ -118,13 +119,13 @@ fail:
 static int import_list(struct vg_writer *w, struct vg_store *st, json_t **res,
                        const char **urls, size_t n, struct summary *s)
 {
-  struct fhir_res *fr = calloc(n + 1, sizeof *fr);
-  char (*ids)[FHIR_ID_MAX] = calloc(n + 1, sizeof *ids);
-  int *status = calloc(n + 1, sizeof *status);
-  char *ok = calloc(n + 1, 1);
-  struct fhir_res *pack = calloc(n + 1, sizeof *pack);
-  const char **purls = calloc(n + 1, sizeof *purls);
-  size_t *pidx = calloc(n + 1, sizeof *pidx);
+  struct fhir_res *fr = vg_calloc(n + 1, sizeof *fr);
+  char (*ids)[FHIR_ID_MAX] = vg_calloc(n + 1, sizeof *ids);
+  int *status = vg_calloc(n + 1, sizeof *status);
+  char *ok = vg_calloc(n + 1, 1);
+  struct fhir_res *pack = vg_calloc(n + 1, sizeof *pack);
+  const char **purls = vg_calloc(n + 1, sizeof *purls);
+  size_t *pidx = vg_calloc(n + 1, sizeof *pidx);
   char err[FHIR_ERR_MAX];
   int rc = 0, tries;
 
@@ -195,17 +196,21 @@ static int import_list(struct vg_writer *w, struct vg_store *st, json_t **res,
         count_of(s, fr[i].type)->rejected++;
         add_reason(count_of(s, fr[i].type), err[0] ? err : vg_strerror(rc));
       }
+    /* The bundle's content was refused (4xx): its resources are rejected
+     * and listed, the import goes on. A store error (5xx) is a failure. */
+    if (vg_http_status(rc) < 500)
+      rc = 0;
   }
 out:
   for (size_t i = 0; fr && i < n; i++)
     fhir_res_clear(&fr[i]);
-  free(fr);
-  free(ids);
-  free(status);
-  free(ok);
-  free(pack);
-  free(purls);
-  free(pidx);
+  vg_free(fr);
+  vg_free(ids);
+  vg_free(status);
+  vg_free(ok);
+  vg_free(pack);
+  vg_free(purls);
+  vg_free(pidx);
   return rc;
 }
 
@@ -238,12 +243,15 @@ static int import_file(struct vg_writer *w, struct vg_store *st,
         o = json_loads(line, 0, &je);
         if (n == cap) {
           cap = cap ? cap * 2 : 256;
-          res = realloc(res, cap * sizeof *res);
+          res = vg_realloc(res, cap * sizeof *res);
         }
         if (!o) {
           struct type_count *c = count_of(s, "(unparsable)");
           c->rejected++;
           add_reason(c, je.text);
+          rc = -VG_EBADJSON; /* a malformed line: the file failed */
+          fprintf(stderr, "vigil import: %s: a line is not JSON: %s\n",
+                  path, je.text);
         } else {
           res[n++] = o;
         }
@@ -255,31 +263,37 @@ static int import_file(struct vg_writer *w, struct vg_store *st,
     if (!doc) {
       fprintf(stderr, "vigil import: %s: not JSON: %s (line %d)\n", path,
               je.text, je.line);
-      free(data);
+      vg_free(data);
       return -VG_EBADJSON;
     }
     if (strcmp(json_string_value(json_object_get(doc, "resourceType"))
                    ? json_string_value(json_object_get(doc, "resourceType"))
                    : "", "Bundle")) {
-      res = malloc(sizeof *res);
+      res = vg_malloc(sizeof *res);
       res[n++] = json_incref(doc);
     } else {
       n = json_array_size(json_object_get(doc, "entry"));
-      res = calloc(n + 1, sizeof *res);
-      urls = calloc(n + 1, sizeof *urls);
+      res = vg_calloc(n + 1, sizeof *res);
+      urls = vg_calloc(n + 1, sizeof *urls);
       json_array_foreach(json_object_get(doc, "entry"), i, e) {
         res[i] = json_incref(json_object_get(e, "resource"));
         urls[i] = json_string_value(json_object_get(e, "fullUrl"));
       }
     }
   }
-  rc = import_list(w, st, res, urls, n, s);
+  {
+    int lrc = import_list(w, st, res, urls, n, s);
+    if (lrc) {
+      fprintf(stderr, "vigil import: %s: %s\n", path, vg_strerror(lrc));
+      rc = lrc;
+    }
+  }
   for (i = 0; i < n; i++)
     json_decref(res[i]);
-  free(res);
-  free(urls);
+  vg_free(res);
+  vg_free(urls);
   json_decref(doc);
-  free(data);
+  vg_free(data);
   return rc;
 }
 
@@ -308,9 +322,9 @@ static void collect(const char *path, char ***files, size_t *n, size_t *cap)
   if (!S_ISDIR(sb.st_mode)) {
     if (*n == *cap) {
       *cap = *cap ? *cap * 2 : 64;
-      *files = realloc(*files, *cap * sizeof **files);
+      *files = vg_realloc(*files, *cap * sizeof **files);
     }
-    (*files)[(*n)++] = strdup(path);
+    (*files)[(*n)++] = vg_strdup(path);
     return;
   }
   d = opendir(path);
@@ -342,10 +356,10 @@ int cli_import(int argc, char **argv)
   struct vg_store *st = NULL;
   struct vg_writer *w = NULL;
   struct vg_writer_opts wo = {0, 0, 0};
-  struct summary *s = calloc(1, sizeof *s);
+  struct summary *s = vg_calloc(1, sizeof *s);
   char **files = NULL, err[256];
   size_t n_files = 0, cap = 0;
-  int json_out = 0, rc, fail = 0, tty = isatty(2);
+  int json_out = 0, rc, fail = 0, rejected = 0, tty = isatty(2);
   int64_t t0;
   double secs;
 
@@ -353,14 +367,20 @@ int cli_import(int argc, char **argv)
     printf("usage: vigil import [--db PATH | --pg URL] [--json] FILE|DIR...\n"
            "Loads FHIR R4 Bundles (.json, .json.gz) and NDJSON; prints the "
            "resources per type accepted,\nrejected (with reasons) and "
-           "skipped (types not served). Exit 1 on any rejection.\n");
-    free(s);
+           "skipped (types not served).\n"
+           "Exit codes:\n"
+           "  0  every resource stored (or already present)\n"
+           "  3  completed, but some resources were rejected (listed in "
+           "the summary)\n"
+           "  1  failure: unreadable or malformed file, store error\n"
+           "  2  usage\n");
+    vg_free(s);
     return argc < 2 ? 2 : 0;
   }
   config_init(&cfg);
   if (config_read_env(&cfg, err, sizeof err)) {
     fprintf(stderr, "vigil import: %s\n", err);
-    free(s);
+    vg_free(s);
     return 2;
   }
   log_set_level(VG_LOG_WARN);
@@ -374,7 +394,7 @@ int cli_import(int argc, char **argv)
       if (config_parse_args(&cfg, argc, argv, &i, err, sizeof err) ||
           i == before) {
         fprintf(stderr, "vigil import: %s\n", err[0] ? err : argv[i]);
-        free(s);
+        vg_free(s);
         return 2;
       }
     } else {
@@ -383,7 +403,7 @@ int cli_import(int argc, char **argv)
   }
   if (n_files == 0) {
     fprintf(stderr, "vigil import: no .json, .json.gz or .ndjson input\n");
-    free(s);
+    vg_free(s);
     return 2;
   }
   qsort(files, n_files, sizeof *files, cmp_str);
@@ -392,7 +412,7 @@ int cli_import(int argc, char **argv)
     fprintf(stderr, "vigil import: cannot open the store: %s\n",
             vg_strerror(rc));
     store_close(st);
-    free(s);
+    vg_free(s);
     return 1;
   }
   t0 = vg_mono_ns();
@@ -405,15 +425,15 @@ int cli_import(int argc, char **argv)
     if (tty)
       progress(i + 1, n_files, s->resources,
                (double)(vg_mono_ns() - t0) / 1e9);
-    free(files[i]);
+    vg_free(files[i]);
   }
-  free(files);
+  vg_free(files);
   writer_stop(w);
   store_close(st);
   secs = (double)(vg_mono_ns() - t0) / 1e9;
-  for (size_t i = 0; i < s->n; i++)
+  for (size_t i = 0; i < s->n && !fail; i++)
     if (s->t[i].rejected)
-      fail = 1;
+      rejected = 1;
   if (json_out) {
     printf("{\"files\":%zu,\"files_failed\":%zu,\"resources\":%zu,"
            "\"seconds\":%.3f,\"types\":{", s->files, s->files_failed,
@@ -428,7 +448,7 @@ int cli_import(int argc, char **argv)
              "%zu,\"skipped\":%zu,\"reasons\":%s}", i ? "," : "",
              s->t[i].type, s->t[i].accepted, s->t[i].duplicate,
              s->t[i].rejected, s->t[i].skipped, rs ? rs : "[]");
-      free(rs);
+      free(rs); /* allocated by libjansson */
       json_decref(r);
     }
     printf("}}\n");
@@ -444,6 +464,6 @@ int cli_import(int argc, char **argv)
            s->files, s->files_failed, s->resources, secs,
            secs > 0 ? (double)s->resources / secs : 0.0);
   }
-  free(s);
-  return fail ? 1 : 0;
+  vg_free(s);
+  return fail ? 1 : rejected ? 3 : 0;
 }

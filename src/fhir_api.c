@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core_alloc.h"
 #include "api.h"
 #include "auth.h"
 #include "codes.h"
@@ -32,7 +33,7 @@ static int send_json(struct vg_req *r, json_t *o, int status)
   if (!s)
     return vg_fail(r, VG_ENOMEM, "cannot encode the response");
   buf_puts(&r->out, s);
-  free(s);
+  free(s); /* allocated by libjansson */
   r->status = status;
   r->content_type = CT;
   return 0;
@@ -155,7 +156,7 @@ static int meta_row(void *ctx, const struct vg_val *c, size_t n)
   m->found = 1;
   m->version = (int)c[0].i;
   m->updated_ms = c[1].i;
-  m->body = strndup(c[2].s ? c[2].s : "", c[2].len);
+  m->body = vg_strndup(c[2].s ? c[2].s : "", c[2].len);
   return 0;
 }
 
@@ -200,7 +201,7 @@ static int obs_row_cb(void *ctx, const struct vg_val *c, size_t n)
       l->err = -VG_ETOOBIG;
       return 1;
     }
-    nv = realloc(l->v, cap * sizeof *nv);
+    nv = vg_realloc(l->v, cap * sizeof *nv);
     if (!nv) {
       l->err = -VG_ENOMEM;
       return 1;
@@ -212,7 +213,7 @@ static int obs_row_cb(void *ctx, const struct vg_val *c, size_t n)
   memset(o, 0, sizeof *o);
   o->r.code = (int)c[0].i;
   o->r.ts_ms = c[1].i;
-  o->r.source = strndup(c[2].s, c[2].len);
+  o->r.source = vg_strndup(c[2].s ? c[2].s : "", c[2].len);
   o->r.value = c[3].type == VG_VAL_REAL ? c[3].d : (double)c[3].i;
   o->r.tz_offset_min = c[5].type == VG_VAL_NULL ? VG_TZ_UNKNOWN
                                                 : (int16_t)c[5].i;
@@ -223,11 +224,11 @@ static int obs_row_cb(void *ctx, const struct vg_val *c, size_t n)
 static void obs_free(struct obs_list *l)
 {
   for (size_t i = 0; i < l->n; i++) {
-    free((char *)l->v[i].r.source);
+    vg_free((char *)l->v[i].r.source);
     if (l->v[i].pair)
-      free((char *)l->v[i].dbp.source);
+      vg_free((char *)l->v[i].dbp.source);
   }
-  free(l->v);
+  vg_free(l->v);
   memset(l, 0, sizeof *l);
 }
 
@@ -303,7 +304,7 @@ static json_t *obs_json(struct vg_txn *t, const struct obs_row *o)
   meta_get(t, "Observation", id, &m);
   j = fhir_reading_json(&o->r, o->pair ? &o->dbp : NULL, m.version,
                         m.found ? m.updated_ms : o->ingested_ms);
-  free(m.body);
+  vg_free(m.body);
   return j;
 }
 
@@ -365,7 +366,7 @@ static json_t *load(struct vg_txn *t, const char *type, const char *id,
       fhir_set_meta(o, id, m.version, m.updated_ms);
   }
 done:
-  free(m.body);
+  vg_free(m.body);
   if (o)
     *out_err = 0;
   return o;
@@ -680,7 +681,7 @@ static int upd_fn(struct vg_txn *t, void *ctx)
   int rc = meta_get(t, j->type, j->id, &m);
   if (rc)
     return rc;
-  free(m.body);
+  vg_free(m.body);
   if (j->want_version && j->want_version != m.version) {
     snprintf(j->err, sizeof j->err, "If-Match version %d is not the current "
              "version %d", j->want_version, m.version);
@@ -760,11 +761,11 @@ static int upd_fn(struct vg_txn *t, void *ctx)
                      "excluded.code, ts_ms = excluded.ts_ms", u, 7, NULL,
                      NULL, NULL);
     }
-    free(gen);
+    free(gen); /* allocated by libjansson */
     j->version = m.version + 1;
   }
-  free(old);
-  free(rest);
+  free(old); /* allocated by libjansson */
+  free(rest); /* allocated by libjansson */
   return rc;
 }
 
@@ -1000,7 +1001,7 @@ static int has_category(json_t *o, const char *c)
   int yes;
   snprintf(want, sizeof want, "\"code\":\"%s\"", c);
   yes = s && strstr(s, want) != NULL;
-  free(s);
+  free(s); /* allocated by libjansson */
   return yes;
 }
 
@@ -1147,7 +1148,7 @@ static int search_ids(struct vg_req *r, const char *type, struct qlist *q,
     }
   }
   /* Merge readings and stored resources into one list of matches. */
-  items = malloc((l.n + json_array_size(g.arr) + 1) * sizeof *items);
+  items = vg_malloc((l.n + json_array_size(g.arr) + 1) * sizeof *items);
   if (!items) {
     vg_fail(r, VG_ENOMEM, "no memory");
     goto fail;
@@ -1187,14 +1188,14 @@ static int search_ids(struct vg_req *r, const char *type, struct qlist *q,
                                       : json_incref(it->j));
   }
   store_rollback(t);
-  free(items);
+  vg_free(items);
   obs_free(&l);
   json_decref(g.arr);
   return 0;
 fail:
   if (t)
     store_rollback(t);
-  free(items);
+  vg_free(items);
   obs_free(&l);
   json_decref(g.arr);
   return r->err;
@@ -1373,10 +1374,10 @@ int fhir_bundle(struct vg_req *r)
     goto out;
   }
   n = json_array_size(entries);
-  res = calloc(n + 1, sizeof *res);
-  urls = calloc(n + 1, sizeof *urls);
-  ids = calloc(n + 1, sizeof *ids);
-  st = calloc(n + 1, sizeof *st);
+  res = vg_calloc(n + 1, sizeof *res);
+  urls = vg_calloc(n + 1, sizeof *urls);
+  ids = vg_calloc(n + 1, sizeof *ids);
+  st = vg_calloc(n + 1, sizeof *st);
   out_entries = json_array();
   /* Validate every entry first: a transaction fails as a whole. */
   json_array_foreach(entries, i, e) {
@@ -1484,10 +1485,10 @@ out_free:
   json_decref(out_entries);
   for (i = 0; i < n; i++)
     fhir_res_clear(&res[i]);
-  free(res);
-  free(urls);
-  free(ids);
-  free(st);
+  vg_free(res);
+  vg_free(urls);
+  vg_free(ids);
+  vg_free(st);
 out:
   json_decref(body);
   return rc;

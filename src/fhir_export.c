@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "core_alloc.h"
 #include "api.h"
 #include "auth.h"
 #include "codes.h"
@@ -177,10 +178,10 @@ static int emit(struct sink *s, json_t *o, int64_t pid)
   if (!line)
     return -VG_ENOMEM;
   if (fputs(line, s->f) == EOF || fputc('\n', s->f) == EOF) {
-    free(line);
+    free(line); /* allocated by libjansson */
     return -VG_EIO;
   }
-  free(line);
+  free(line); /* allocated by libjansson */
   s->count++;
   if (s->cancel && *s->cancel)
     return -VG_EUNAVAIL;
@@ -277,7 +278,7 @@ static int grab(void *c, const struct vg_val *v, size_t n)
 {
   char **b = c;
   (void)n;
-  *b = strndup(v[0].s, v[0].len);
+  *b = vg_strndup(v[0].s ? v[0].s : "", v[0].len);
   return 1;
 }
 
@@ -292,11 +293,11 @@ static int group_members(struct vg_txn *t, const char *gid, json_t **out)
                  "AND id = $1", k, 1, grab, &body, NULL);
   if (rc < 0 || !body) {
     json_decref(m);
-    free(body);
+    vg_free(body);
     return rc < 0 ? rc : -VG_ENOTFOUND;
   }
   g = json_loads(body, 0, NULL);
-  free(body);
+  vg_free(body);
   json_array_foreach(json_object_get(g, "member"), i, e) {
     const char *ref = json_string_value(json_object_get(
         json_object_get(e, "entity"), "reference"));
@@ -540,7 +541,7 @@ int fhir_export_kickoff(struct vg_req *r)
   k.status = "done";
   k.error = "";
   rc = writer_exec(r->app->writer, 1, kick_fn, &k);
-  free(ms);
+  free(ms); /* allocated by libjansson */
   if (rc)
     return vg_fail(r, rc, "cannot record the export job");
   r->status = 202;
@@ -569,7 +570,7 @@ static int job_row_cb(void *ctx, const struct vg_val *c, size_t n)
   snprintf(j->status, sizeof j->status, "%s", c[0].s);
   j->progress = (int)c[1].i;
   j->user_id = c[2].i;
-  j->manifest = strndup(c[3].s, c[3].len);
+  j->manifest = vg_strndup(c[3].s ? c[3].s : "", c[3].len);
   return 0;
 }
 
@@ -593,7 +594,7 @@ static int job_get(struct vg_req *r, struct job_row *j)
   if (!j->found || !strcmp(j->status, "cancelled") ||
       (r->principal && j->user_id != r->principal->user_id &&
        strcmp(r->principal->role, "admin"))) {
-    free(j->manifest);
+    vg_free(j->manifest);
     return vg_fail(r, VG_ENOTFOUND, "no export job '%s'", r->params[0]);
   }
   return 0;
@@ -608,11 +609,11 @@ int fhir_export_status(struct vg_req *r)
     r->status = 202;
     http_set_header(r, "X-Progress", arena_printf(r->arena, "%d%%",
                                                   j.progress));
-    free(j.manifest);
+    vg_free(j.manifest);
     return 0;
   }
   buf_puts(&r->out, j.manifest);
-  free(j.manifest);
+  vg_free(j.manifest);
   r->content_type = "application/json";
   return 0;
 }
@@ -633,7 +634,7 @@ int fhir_export_cancel(struct vg_req *r)
   int rc;
   if (job_get(r, &j))
     return r->err;
-  free(j.manifest);
+  vg_free(j.manifest);
   rc = writer_exec(r->app->writer, 1, cancel_fn, (void *)r->params[0]);
   if (rc)
     return vg_fail(r, rc, "cannot cancel");
@@ -658,7 +659,7 @@ int fhir_export_file(struct vg_req *r)
   size_t got;
   if (job_get(r, &j))
     return r->err;
-  free(j.manifest);
+  vg_free(j.manifest);
   if (n < 8 || strcmp(f + n - 7, ".ndjson") ||
       !fhir_type_known(f, n - 7))
     return vg_fail(r, VG_ENOTFOUND, "no file '%s'", f);

@@ -542,6 +542,12 @@ static int take_quantity(json_t *q, const char *code, const char *what,
                UCUM, code);
   if (!unit)
     unit = str_of(q, "unit");
+  /* Documented leniency (docs/fhir.md): a Quantity of a code Vigil reads
+   * with no unit at all (system UCUM or absent) is in the canonical unit
+   * of codes.def, as /api/v1/readings treats an absent unit. A unit that
+   * is given must still be right. */
+  if (!unit && k)
+    unit = k->unit;
   if (!unit)
     return bad(err, -VG_EINVAL, "%s needs a UCUM unit (code)", what);
   if (k && codes_to_canonical(k, unit, strlen(unit), json_number_value(val),

@@ -2,6 +2,7 @@
  * writer job (all or nothing), and reading them back: Patient from the
  * patient table, reading Observations from the reading table (validated
  * through the ingest contract first), other types from fhir_resource. */
+#include "core_alloc.h"
 #include "fhir.h"
 
 #include <stdio.h>
@@ -203,7 +204,7 @@ static int apply_one(struct vg_txn *t, struct apply_job *j, size_t i)
       rc = store_sql(t, "INSERT INTO fhir_resource (type, id, updated_ms, "
                      "body) VALUES ('Patient', $1, $2, $3)", pv, 3, NULL,
                      NULL, NULL);
-      free(body);
+      free(body); /* allocated by libjansson */
     }
     j->status[i] = 201;
     return rc;
@@ -286,7 +287,7 @@ static int apply_one(struct vg_txn *t, struct apply_job *j, size_t i)
                      "excluded.updated_ms, body = excluded.body", pv, 8, NULL,
                      NULL, NULL);
     }
-    free(body);
+    free(body); /* allocated by libjansson */
     if (!rc && pid && !strcmp(r->type, "Condition"))
       rc = enrol(t, r->rest, pid, now);
     j->status[i] = exists ? 200 : 201;

@@ -131,6 +131,20 @@ test('a reading is an Observation: BP panel through the ingest contract', async 
   const r2 = await rejected(fhir.create({ resourceType: 'Observation', body: unit }));
   assert.equal(r2.status, 400);
   assert.match(r2.data.issue[0].diagnostics, /UCUM/);
+  // documented leniency: no unit at all (system UCUM or absent, as Synthea
+  // 2019 writes) is the canonical mm[Hg]; a wrong system is still rejected
+  const bare = bp(p.id, '2024-01-02T10:00:00+08:00', 133, 84);
+  for (const c of bare.component) { delete c.valueQuantity.code; delete c.valueQuantity.unit; }
+  delete bare.component[1].valueQuantity.system;
+  const ob = await fhir.create({ resourceType: 'Observation', body: bare });
+  assert.deepEqual(ob.component.map((c) => [c.valueQuantity.value, c.valueQuantity.code]), [[133, 'mm[Hg]'], [84, 'mm[Hg]']]);
+  const sys = bp(p.id, '2024-01-02T11:00:00+08:00', 120, 80);
+  delete sys.component[0].valueQuantity.code;
+  delete sys.component[0].valueQuantity.unit;
+  sys.component[0].valueQuantity.system = 'http://snomed.info/sct';
+  const r3 = await rejected(fhir.create({ resourceType: 'Observation', body: sys }));
+  assert.equal(r3.status, 400);
+  assert.match(r3.data.issue[0].diagnostics, /system must be/);
   const ghost = await rejected(fhir.create({ resourceType: 'Observation', body: bp(999999, '2024-01-02T09:00:00+08:00', 120, 80) }));
   assert.equal(ghost.status, 422);
   assert.match(ghost.data.issue[0].diagnostics, /existing Patient/);
