@@ -10,6 +10,7 @@
 #include "core_alloc.h"
 #include "api.h"
 #include "auth.h"
+#include "care_assess.h"
 #include "codes.h"
 #include "core_arena.h"
 #include "core_errors.h"
@@ -857,6 +858,14 @@ int fhir_update(struct vg_req *r)
   if (rc) {
     rc = vg_fail(r, rc, "%s", j.err[0] ? j.err : vg_strerror(rc));
     goto out;
+  }
+  if (fr.kind == FHIR_K_READING) { /* a corrected value: re-assess */
+    int64_t rpid = 0, rts;
+    uint64_t hh;
+    char cp[8];
+    if (!fhir_reading_id_parse(r->params[1], &rpid, cp, sizeof cp, &rts,
+                               &hh))
+      care_assess_notify(rpid);
   }
   version = j.version;
 reply:

@@ -3,6 +3,7 @@
  * patient table, reading Observations from the reading table (validated
  * through the ingest contract first), other types from fhir_resource. */
 #include "core_alloc.h"
+#include "care_assess.h"
 #include "fhir.h"
 
 #include <stdio.h>
@@ -288,8 +289,10 @@ static int apply_one(struct vg_txn *t, struct apply_job *j, size_t i)
                      NULL, NULL);
     }
     free(body); /* allocated by libjansson */
-    if (!rc && pid && !strcmp(r->type, "Condition"))
+    if (!rc && pid && !strcmp(r->type, "Condition")) {
       rc = enrol(t, r->rest, pid, now);
+      j->rd[2 * i].patient_id = pid; /* notified after the commit */
+    }
     j->status[i] = exists ? 200 : 201;
     return rc;
   }
@@ -387,7 +390,21 @@ int fhir_apply(struct vg_writer *w, struct vg_store *s, struct fhir_res *res,
     rc = -VG_ENOMEM;
     goto fail;
   }
+  memset(j.rd, 0, (2 * n + 1) * sizeof *j.rd);
   rc = writer_exec(w, n, apply_job_fn, &j);
+  if (rc == 0) {
+    /* committed: queue the patients for re-assessment, as the ingest
+     * commit does (care_assess.h; a no-op without a worker) */
+    for (size_t i = 0; i < n; i++) {
+      if (res[i].reject[0])
+        continue;
+      if (res[i].kind == FHIR_K_READING)
+        care_assess_notify_readings(&j.rd[2 * i], res[i].n_raw);
+      else if (res[i].kind == FHIR_K_GENERIC &&
+               !strcmp(res[i].type, "Condition") && j.rd[2 * i].patient_id)
+        care_assess_notify(j.rd[2 * i].patient_id);
+    }
+  }
 fail:
   arena_free(a);
   return rc;

@@ -422,3 +422,41 @@ test('scopes and rows: a patient token sees only itself', async () => {
   assert.equal(r.body.resourceType, 'OperationOutcome');
   assert.ok(p.id);
 });
+
+// Poll fn until it returns a truthy value (or fail after ms).
+async function until(fn, ms = 8000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+test('a crisis BP through FHIR (create, transaction) is assessed: tier urgent, open alert', async () => {
+  const t = (h) => new Date(Date.now() - h * 3600e3).toISOString();
+  const check = async (pid, how) => {
+    const t0 = Date.now();
+    const as = await until(async () => {
+      const r = await req(`${srv.url}/api/v1/patients/${pid}/assessment`);
+      return r.status === 200 && r.body.overall?.tier === 'urgent' && r.body;
+    });
+    const al = await until(async () => {
+      const r = await req(`${srv.url}/api/v1/alerts?patient=${pid}&state=open`);
+      return r.body.alerts?.find((x) => x.rule === 'bp_crisis');
+    });
+    console.log(`  ${how}: tier ${as.overall.tier}, alert ${al.rule} ${al.severity} after ${Date.now() - t0} ms`);
+    assert.equal(al.state, 'open');
+  };
+  const p = await fhir.create({ resourceType: 'Patient', body: patientBody('CRISIS1') });
+  await fhir.create({ resourceType: 'Observation', body: bp(p.id, t(1), 186, 114) });
+  await check(p.id, 'POST /fhir/Observation');
+  const tx = await fhir.transaction({ body: { resourceType: 'Bundle', type: 'transaction', entry: [
+    { fullUrl: 'urn:uuid:9b1f0c1e-0000-4000-8000-00000000c001', resource: patientBody('CRISIS2'),
+      request: { method: 'POST', url: 'Patient' } },
+    { resource: { ...bp(0, t(1), 190, 118), subject: { reference: 'urn:uuid:9b1f0c1e-0000-4000-8000-00000000c001' } },
+      request: { method: 'POST', url: 'Observation' } }] } });
+  const pid2 = tx.entry[0].response.location.split('/')[1];
+  await check(pid2, 'transaction Bundle');
+});
