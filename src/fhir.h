@@ -103,6 +103,31 @@ const char *fhir_reading_category(int code);
 void fhir_set_meta(json_t *body, const char *id, int version,
                    int64_t updated_ms);
 
+/* The programme (patient_condition.code) a SNOMED CT concept enrols in, or
+ * NULL; and the first concept of a programme (static strings). */
+const char *fhir_programme_of(const char *snomed);
+const char *fhir_programme_snomed(const char *programme);
+
+/* Care tables served as FHIR types (fhir_care.c): Organization, CareTeam,
+ * Group (household), Condition (patient_condition), Flag (care_alert),
+ * Task (care_task), ServiceRequest (care_referral), Communication
+ * (care_consult), Device (device). Ids are the rows' numeric ids. */
+int fhir_care_mapped(const char *type);
+/* The JSON of row id of a mapped type, or NULL (not a row id, not found).
+ * OUT: *out_pid the patient it belongs to (0: none; Group: its first
+ * member), *out_version. New reference. */
+json_t *fhir_care_read(struct vg_txn *t, const char *type, const char *id,
+                       int64_t *out_pid, int *out_version);
+/* Append to arr the JSON of the rows of a mapped type with patient pid (0:
+ * any; types without a patient match none when pid > 0), id (0: any),
+ * code token tok ("" any; "[system|]code") and, when dated, a date in
+ * [lo, hi) (undated rows never match a date range). Condition rows whose
+ * programme a Condition already in arr enrolled are left out (a Condition
+ * created through FHIR is served once). Returns 0 or -VG_E*. */
+int fhir_care_search(struct vg_txn *t, const char *type, int64_t pid,
+                     int64_t id, const char *tok, int64_t lo, int64_t hi,
+                     int dated, json_t *arr);
+
 /* An OperationOutcome with one issue. New reference. */
 json_t *fhir_outcome(const char *severity, const char *code,
                      const char *diagnostics);

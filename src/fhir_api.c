@@ -365,6 +365,8 @@ static json_t *load(struct vg_txn *t, const char *type, const char *id,
     o = json_loads(m.body, 0, NULL);
     if (o)
       fhir_set_meta(o, id, m.version, m.updated_ms);
+  } else if (fhir_care_mapped(type)) {
+    o = fhir_care_read(t, type, id, out_pid, out_version);
   }
 done:
   vg_free(m.body);
@@ -409,6 +411,12 @@ int fhir_metadata(struct vg_req *r)
     o = json_pack("{s:s,s:o,s:s,s:b,s:b,s:o}", "type", t[i], "interaction",
                   ia, "versioning", "versioned-update", "readHistory", hist,
                   "conditionalCreate", 1, "searchParam", params);
+    if (fhir_care_mapped(t[i]))
+      json_object_set_new(o, "documentation", json_string(
+          "Rows of Vigil's care table for this type (numeric ids) are "
+          "served by read and search-type (patient/subject, code, date, "
+          "_id) and are read-only here (update: 405); create, update and "
+          "history apply to resources stored as FHIR (uuid ids)."));
     if (!strcmp(t[i], "Observation"))
       json_object_set_new(o, "searchInclude",
                           json_pack("[s]", "Observation:patient"));
@@ -792,6 +800,14 @@ int fhir_update(struct vg_req *r)
                  "'%s'", fr.id, r->params[1]);
     goto out;
   }
+  if (fhir_care_mapped(type) &&
+      strspn(r->params[1], "0123456789") == strlen(r->params[1])) {
+    /* numeric ids are the care tables' rows: read and search only */
+    rc = vg_fail(r, VG_EMETHOD, "%s/%s is a row of Vigil's care tables; "
+                 "it is changed through /api/v1, not FHIR update", type,
+                 r->params[1]);
+    goto out;
+  }
   rc = store_begin(r->app->store, VG_TXN_READ, &t);
   if (rc) {
     rc = vg_fail(r, rc, "store unavailable");
@@ -1153,6 +1169,19 @@ static int search_ids(struct vg_req *r, const char *type, struct qlist *q,
       if (rc < 0) {
         vg_fail(r, rc, "search failed");
         goto fail;
+      }
+      if (fhir_care_mapped(type)) {
+        char *end = NULL;
+        int64_t cid = idv ? strtoll(idv, &end, 10) : 0;
+        if (idv && (*end || cid <= 0))
+          cid = -1;
+        rc = fhir_care_search(t, type, pid, cid, tok, lo, hi,
+                              lo > INT64_MIN / 2 || hi < INT64_MAX / 2,
+                              g.arr);
+        if (rc < 0) {
+          vg_fail(r, rc, "search failed");
+          goto fail;
+        }
       }
     }
   }

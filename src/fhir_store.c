@@ -98,6 +98,23 @@ static const struct {
     {"84114007", "heart_failure"},  /* heart failure */
 };
 
+const char *fhir_programme_of(const char *snomed)
+{
+  for (size_t i = 0; snomed && i < sizeof programmes / sizeof *programmes;
+       i++)
+    if (!strcmp(programmes[i].snomed, snomed))
+      return programmes[i].programme;
+  return NULL;
+}
+
+const char *fhir_programme_snomed(const char *programme)
+{
+  for (size_t i = 0; i < sizeof programmes / sizeof *programmes; i++)
+    if (!strcmp(programmes[i].programme, programme))
+      return programmes[i].snomed;
+  return NULL;
+}
+
 /* Enrol the patient of a Condition in its programme (once per patient and
  * programme; a resolved Condition records the programme as resolved). */
 static int enrol(struct vg_txn *t, json_t *cond, int64_t pid, int64_t now)

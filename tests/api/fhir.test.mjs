@@ -459,4 +459,66 @@ test('a crisis BP through FHIR (create, transaction) is assessed: tier urgent, o
       request: { method: 'POST', url: 'Observation' } }] } });
   const pid2 = tx.entry[0].response.location.split('/')[1];
   await check(pid2, 'transaction Bundle');
+  crisisPid = p.id;
+});
+
+let crisisPid;
+test('care tables served as FHIR: Organization, Condition, Flag, Task, ServiceRequest, Device, Group, CareTeam', async () => {
+  const pid = crisisPid;
+  const api = (path, m = 'GET', b) => req(`${srv.url}/api/v1${path}`, m, b);
+  // Flag <- care_alert (the crisis alert of the previous test)
+  const alerts = (await api(`/alerts?patient=${pid}`)).body.alerts;
+  const flags = await fhir.search({ resourceType: 'Flag', searchParams: { patient: pid } });
+  assert.equal(flags.total, alerts.length);
+  const f = await fhir.read({ resourceType: 'Flag', id: String(alerts[0].id) });
+  assert.equal(f.subject.reference, `Patient/${pid}`);
+  assert.equal(f.code.coding[0].code, alerts[0].rule);
+  assert.equal(f.status, 'active');
+  // Task <- care_task, ServiceRequest <- care_referral
+  const tasks = await until(async () => (await api('/tasks')).body.tasks.filter((x) => x.patient === Number(pid)).length && (await api('/tasks')).body.tasks.filter((x) => x.patient === Number(pid)));
+  const ft = await fhir.search({ resourceType: 'Task', searchParams: { patient: pid } });
+  assert.equal(ft.total, tasks.length);
+  assert.equal(ft.entry[0].resource.for.reference, `Patient/${pid}`);
+  assert.equal(ft.entry[0].resource.code.coding[0].code, tasks[0].kind);
+  const refs = await until(async () => (await api(`/referrals?patient=${pid}`)).body.referrals.length && (await api(`/referrals?patient=${pid}`)).body.referrals);
+  const sr = await fhir.search({ resourceType: 'ServiceRequest', searchParams: { patient: pid } });
+  assert.equal(sr.total, refs.length);
+  assert.equal(sr.entry[0].resource.id, String(refs[0].id));
+  assert.equal(sr.entry[0].resource.intent, refs[0].state === 'suggested' ? 'proposal' : 'order');
+  // Organization <- organization; Group <- household; CareTeam <- care_team
+  const org = await api('/organizations', 'POST', { name: 'Riverside CHC', level: 'community_health_centre' });
+  assert.equal(org.status, 201, org.text);
+  const fo = await fhir.read({ resourceType: 'Organization', id: String(org.body.id) });
+  assert.equal(fo.name, 'Riverside CHC');
+  assert.equal(fo.type[0].coding[0].code, 'community_health_centre');
+  const os = await fhir.search({ resourceType: 'Organization', searchParams: { _id: String(org.body.id) } });
+  assert.equal(os.total, 1);
+  // Condition <- patient_condition (enrolled through /api/v1), served once
+  const cond = await api(`/patients/${pid}/conditions`, 'POST', { code: 'hypertension', enrolled_date: '2025-01-10' });
+  assert.equal(cond.status, 201, cond.text);
+  const fc = await fhir.search({ resourceType: 'Condition', searchParams: { patient: pid } });
+  assert.equal(fc.total, 1);
+  assert.equal(fc.entry[0].resource.code.coding[0].code, '38341003');
+  assert.equal(fc.entry[0].resource.clinicalStatus.coding[0].code, 'active');
+  const byCode = await fhir.search({ resourceType: 'Condition', searchParams: { patient: pid, code: 'http://snomed.info/sct|38341003' } });
+  assert.equal(byCode.total, 1);
+  const byOther = await fhir.search({ resourceType: 'Condition', searchParams: { patient: pid, code: '44054006' } });
+  assert.equal(byOther.total, 0);
+  // a Condition created through FHIR enrols and is served once, not twice
+  const p2 = await fhir.create({ resourceType: 'Patient', body: patientBody('COND2') });
+  await fhir.create({ resourceType: 'Condition', body: { resourceType: 'Condition', subject: { reference: `Patient/${p2.id}` },
+    code: { coding: [{ system: 'http://snomed.info/sct', code: '44054006' }] } } });
+  assert.equal((await fhir.search({ resourceType: 'Condition', searchParams: { patient: p2.id } })).total, 1);
+  // Device <- device
+  const d = await api('/devices', 'POST', { serial: 'FHIR-CUFF-9', kind: 'bp_cuff', patient: Number(pid) });
+  assert.equal(d.status, 201, d.text);
+  const fd = await fhir.read({ resourceType: 'Device', id: String(d.body.id) });
+  assert.equal(fd.identifier[0].value, 'FHIR-CUFF-9');
+  assert.equal(fd.patient.reference, `Patient/${pid}`);
+  const ds = await fhir.search({ resourceType: 'Device', searchParams: { patient: pid } });
+  assert.equal(ds.total, 1);
+  // unknown row ids are 404 OperationOutcomes
+  const miss = await rejected(fhir.read({ resourceType: 'Flag', id: '999999' }));
+  assert.equal(miss.status, 404);
+  console.log(`  Flag ${flags.total}, Task ${ft.total}, ServiceRequest ${sr.total}, Condition ${fc.total}, Device ${ds.total}; Organization ${fo.id}`);
 });
