@@ -1,7 +1,6 @@
 /* api_alerts.c - /api/v1/alerts: list with filters, acknowledge and
  * resolve (open -> acknowledged -> resolved, with who and when); an
- * illegal transition is 409 naming the allowed ones. Also the shared
- * row-to-JSON and transition helpers of the care-flow API files. */
+ * illegal transition is 409 naming the allowed ones. */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,96 +11,6 @@
 #include "core_errors.h"
 #include "core_time.h"
 #include "store_writer.h"
-
-/* ---- shared by api_tasks.c, api_referrals.c, api_consults.c ----------- */
-
-/* Write one row as a JSON object with the given column names. */
-void api_care_row(struct vg_buf *out, const char *const *names,
-                  const struct vg_val *c, size_t n);
-void api_care_row(struct vg_buf *out, const char *const *names,
-                  const struct vg_val *c, size_t n)
-{
-  buf_putc(out, '{');
-  for (size_t i = 0; i < n && names[i]; i++) {
-    const char *nm = names[i];
-    if (i)
-      buf_putc(out, ',');
-    buf_json_str(out, nm + (nm[0] == '@'), strlen(nm + (nm[0] == '@')));
-    buf_putc(out, ':');
-    if (c[i].type == VG_VAL_INT)
-      buf_json_int(out, c[i].i);
-    else if (c[i].type == VG_VAL_REAL)
-      buf_json_num(out, c[i].d);
-    else if (c[i].type == VG_VAL_TEXT && nm[0] == '@') /* stored JSON */
-      buf_append(out, c[i].s, c[i].len);
-    else if (c[i].type == VG_VAL_TEXT)
-      buf_json_str(out, c[i].s, c[i].len);
-    else
-      buf_puts(out, "null");
-  }
-  buf_putc(out, '}');
-}
-
-struct rows_ctx {
-  struct vg_req *r;
-  const char *const *names;
-  size_t n, pid_col;
-};
-
-static int rows_cb(void *ctx, const struct vg_val *c, size_t n)
-{
-  struct rows_ctx *x = ctx;
-  if (x->r->principal && !auth_patient_visible(NULL, x->r->principal,
-                                               c[x->pid_col].i))
-    return 0;
-  if (x->n++)
-    buf_putc(&x->r->out, ',');
-  api_care_row(&x->r->out, x->names, c, n);
-  return 0;
-}
-
-/* Run a list query into {"key":[...]} filtering by patient visibility. */
-int api_care_list(struct vg_req *r, const char *key, const char *sql,
-                  const struct vg_val *p, size_t n_p,
-                  const char *const *names, size_t pid_col);
-int api_care_list(struct vg_req *r, const char *key, const char *sql,
-                  const struct vg_val *p, size_t n_p,
-                  const char *const *names, size_t pid_col)
-{
-  struct rows_ctx x = {r, names, 0, pid_col};
-  struct vg_txn *t;
-  int rc = store_begin(r->app->store, VG_TXN_READ, &t);
-  if (rc)
-    return vg_fail(r, rc, "store unavailable");
-  buf_printf(&r->out, "{\"%s\":[", key);
-  rc = store_sql(t, sql, p, n_p, rows_cb, &x, NULL);
-  store_rollback(t);
-  if (rc < 0)
-    return vg_fail(r, rc, "listing %s failed", key);
-  buf_printf(&r->out, "],\"count\":%zu}", x.n);
-  return 0;
-}
-
-/* A transition: from the current state to `to` when allowed. */
-struct api_care_tr {
-  const char *from, *action, *to;
-};
-
-/* Allowed actions from state, comma separated, into buf. */
-void api_care_allowed(const struct api_care_tr *tab, size_t n,
-                      const char *state, char *buf, size_t size);
-void api_care_allowed(const struct api_care_tr *tab, size_t n,
-                      const char *state, char *buf, size_t size)
-{
-  buf[0] = '\0';
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(tab[i].from, state) == 0) {
-      size_t l = strlen(buf);
-      snprintf(buf + l, size - l, "%s%s", l ? ", " : "", tab[i].action);
-    }
-  if (!buf[0])
-    snprintf(buf, size, "none (final state)");
-}
 
 /* ---- alerts ------------------------------------------------------------ */
 
@@ -163,12 +72,24 @@ static int state_row(void *ctx, const struct vg_val *c, size_t n)
   return 1;
 }
 
+/* The alert after a transition (one row by id), unless its patient is not
+ * visible to the caller. */
+static int read_back(void *ctx, const struct vg_val *c, size_t n)
+{
+  struct vg_req *r = ctx;
+  if (r->principal && !auth_patient_visible(NULL, r->principal, c[1].i))
+    return 0;
+  api_care_row(&r->out, alert_cols, c, n);
+  return 0;
+}
+
 static int alert_job_fn(struct vg_txn *t, void *ctx)
 {
   struct alert_job *j = ctx;
   struct vg_val p[3] = {VG_INT(j->id), VG_TEXT(j->who), VG_INT(j->now)};
   const char *to = NULL;
-  int rc = store_sql(t, "SELECT state, patient_id FROM care_alert WHERE id = $1",
+  int rc = store_sql(t,
+                     "SELECT state, patient_id FROM care_alert WHERE id = $1",
                      p, 1, state_row, j, NULL);
   if (rc < 0)
     return rc;
@@ -199,8 +120,9 @@ static int alert_job_fn(struct vg_txn *t, void *ctx)
   if (rc < 0)
     return rc;
   return care_events_raise(t, "alert", j->pid, j->id,
-                           !strcmp(to, "resolved") ? "{\"state\":\"resolved\"}"
-                                                   : "{\"state\":\"acknowledged\"}",
+                           !strcmp(to, "resolved")
+                               ? "{\"state\":\"resolved\"}"
+                               : "{\"state\":\"acknowledged\"}",
                            j->now);
 }
 
@@ -209,8 +131,8 @@ static int alert_transition(struct vg_req *r, const char *action)
   struct alert_job j = {0};
   char allowed[128];
   int rc;
-  if (api_parse_id(r->params[0], &j.id))
-    return vg_fail(r, VG_ENOTFOUND, "no alert '%s'", r->params[0]);
+  if (api_path_id(r, "alert", &j.id))
+    return r->err;
   j.action = action;
   j.who = r->principal ? r->principal->username : "";
   j.now = vg_now_ms();
@@ -232,12 +154,11 @@ static int alert_transition(struct vg_req *r, const char *action)
   care_events_kick();
   {
     struct vg_val p[1] = {VG_INT(j.id)};
-    struct rows_ctx x = {r, alert_cols, 0, 1};
     struct vg_txn *t;
     rc = store_begin(r->app->store, VG_TXN_READ, &t);
     if (rc)
       return vg_fail(r, rc, "store unavailable");
-    rc = store_sql(t, ALERT_SELECT "WHERE id = $1", p, 1, rows_cb, &x, NULL);
+    rc = store_sql(t, ALERT_SELECT "WHERE id = $1", p, 1, read_back, r, NULL);
     store_rollback(t);
     return rc < 0 ? vg_fail(r, rc, "read back failed") : 0;
   }

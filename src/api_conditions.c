@@ -16,8 +16,8 @@ static const char *const statuses[] = {"active", "resolved", "transferred",
 
 static int path_ids(struct vg_req *r, int64_t *pid, int64_t *cid)
 {
-  if (api_parse_id(r->params[0], pid))
-    return vg_fail(r, VG_ENOTFOUND, "no patient '%s'", r->params[0]);
+  if (api_path_id(r, "patient", pid))
+    return r->err;
   if (cid && api_parse_id(r->params[1], cid))
     return vg_fail(r, VG_ENOTFOUND, "no condition '%s'", r->params[1]);
   return 0;
@@ -107,8 +107,8 @@ int api_patients_merge(struct vg_req *r)
   struct merge_job m = {0};
   json_t *j, *into;
   int rc;
-  if (api_parse_id(r->params[0], &m.from))
-    return vg_fail(r, VG_ENOTFOUND, "no patient '%s'", r->params[0]);
+  if (api_path_id(r, "patient", &m.from))
+    return r->err;
   if (api_parse_object(r, &j))
     return r->err;
   into = json_object_get(j, "into");

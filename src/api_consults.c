@@ -15,10 +15,6 @@
 #include "core_time.h"
 #include "store_writer.h"
 
-int api_care_list(struct vg_req *r, const char *key, const char *sql,
-                  const struct vg_val *p, size_t n_p,
-                  const char *const *names, size_t pid_col);
-
 static const char *const cons_cols[] = {
     "id", "patient", "asked_by", "to_org", "specialty", "question",
     "@readings", "state", "answer", "answered_by", "created_ms",
@@ -40,13 +36,6 @@ int api_consults_list(struct vg_req *r)
       p, 3, cons_cols, 1);
 }
 
-static int id_out(void *ctx, const struct vg_val *c, size_t n)
-{
-  if (n && c[0].type == VG_VAL_INT)
-    *(int64_t *)ctx = c[0].i;
-  return 0;
-}
-
 struct cjob {
   const struct vg_principal *pr; /* NULL = no check */
   struct vg_val v[7];
@@ -64,7 +53,7 @@ static int create_fn(struct vg_txn *t, void *ctx)
                      "specialty, question, readings, state, created_ms) "
                      "VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) RETURNING "
                      "id",
-                     j->v, 7, id_out, &j->id, NULL);
+                     j->v, 7, api_care_id_out, &j->id, NULL);
   if (rc < 0)
     return rc;
   return care_events_raise(t, "consult", j->pid, j->id,
@@ -105,7 +94,7 @@ int api_consults_create(struct vg_req *r)
   j.v[4] = VG_TEXT(arena_printf(r->arena, "%s", q));
   j.v[5] = VG_TEXT(arena_printf(r->arena, "%s", rd ? rd : "[]"));
   j.v[6] = VG_INT(j.now);
-  free(rd);
+  free(rd); /* allocated by libjansson */
   json_decref(b);
   rc = writer_exec(r->app->writer, 1, create_fn, &j);
   if (rc)
@@ -167,8 +156,8 @@ int api_consults_transition(struct vg_req *r)
   const char *a;
   int rc;
   memset(&j, 0, sizeof j);
-  if (api_parse_id(r->params[0], &j.id))
-    return vg_fail(r, VG_ENOTFOUND, "no consult '%s'", r->params[0]);
+  if (api_path_id(r, "consult", &j.id))
+    return r->err;
   j.action = r->params[1];
   if (strcmp(j.action, "answer") && strcmp(j.action, "close"))
     return vg_fail(r, VG_ENOTFOUND, "no consult action '%s'", j.action);
@@ -258,7 +247,7 @@ int api_events(struct vg_req *r)
       return vg_fail(r, rc, "store unavailable");
     if (e.last < 0) {
       rc = store_sql(t, "SELECT COALESCE(MAX(id), 0) FROM care_event", NULL,
-                     0, id_out, &e.last, NULL);
+                     0, api_care_id_out, &e.last, NULL);
     } else {
       p[0] = VG_INT(e.last);
       rc = store_sql(t,

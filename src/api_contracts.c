@@ -46,16 +46,16 @@ int api_contracts_create(struct vg_req *r)
 int api_contracts_get(struct vg_req *r)
 {
   int64_t id;
-  if (api_parse_id(r->params[0], &id))
-    return vg_fail(r, VG_ENOTFOUND, "no contract '%s'", r->params[0]);
+  if (api_path_id(r, "contract", &id))
+    return r->err;
   return care_res_get(r, &care_res_contract, id, guard);
 }
 
 int api_contracts_update(struct vg_req *r)
 {
   int64_t id;
-  if (api_parse_id(r->params[0], &id))
-    return vg_fail(r, VG_ENOTFOUND, "no contract '%s'", r->params[0]);
+  if (api_path_id(r, "contract", &id))
+    return r->err;
   return care_res_update(r, &care_res_contract, id, guard);
 }
 

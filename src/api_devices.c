@@ -84,8 +84,8 @@ int api_devices_get(struct vg_req *r)
   struct vg_txn *t;
   int64_t id;
   int rc;
-  if (api_parse_id(r->params[0], &id))
-    return vg_fail(r, VG_ENOTFOUND, "no device '%s'", r->params[0]);
+  if (api_path_id(r, "device", &id))
+    return r->err;
   rc = store_begin(r->app->store, VG_TXN_READ, &t);
   if (rc)
     return vg_fail(r, rc, "store unavailable");
@@ -96,24 +96,16 @@ int api_devices_get(struct vg_req *r)
   return api_json_device(&r->out, &d);
 }
 
-struct list_ctx {
-  struct vg_buf *out;
-  size_t n;
-  int64_t last;
-};
-
 static int list_one(void *ctx, const struct vg_device *d)
 {
-  struct list_ctx *c = ctx;
-  if (c->n++)
-    buf_putc(c->out, ',');
-  c->last = d->id;
-  return api_json_device(c->out, d);
+  struct api_page *pg = ctx;
+  api_page_item(pg, d->id);
+  return api_json_device(pg->out, d);
 }
 
 int api_devices_list(struct vg_req *r)
 {
-  struct list_ctx c = {&r->out, 0, 0};
+  struct api_page c = {&r->out, 0, 0};
   struct vg_txn *t;
   size_t limit;
   int64_t after;
@@ -128,10 +120,7 @@ int api_devices_list(struct vg_req *r)
   store_rollback(t);
   if (rc)
     return vg_fail(r, rc, "listing devices failed");
-  buf_puts(&r->out, "],\"next_cursor\":");
-  if (c.n == limit)
-    buf_printf(&r->out, "\"%lld\"}", (long long)c.last);
-  else
-    buf_puts(&r->out, "null}");
+  buf_puts(&r->out, "],");
+  api_next_cursor(&r->out, c.n, limit, c.last);
   return 0;
 }

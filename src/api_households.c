@@ -30,16 +30,16 @@ static int guard(struct vg_req *r, const struct vg_val *cols)
 int api_households_get(struct vg_req *r)
 {
   int64_t id;
-  if (api_parse_id(r->params[0], &id))
-    return vg_fail(r, VG_ENOTFOUND, "no household '%s'", r->params[0]);
+  if (api_path_id(r, "household", &id))
+    return r->err;
   return care_res_get(r, &care_res_household, id, guard);
 }
 
 int api_households_update(struct vg_req *r)
 {
   int64_t id;
-  if (api_parse_id(r->params[0], &id))
-    return vg_fail(r, VG_ENOTFOUND, "no household '%s'", r->params[0]);
+  if (api_path_id(r, "household", &id))
+    return r->err;
   return care_res_update(r, &care_res_household, id, guard);
 }
 
@@ -58,26 +58,17 @@ int api_households_list(struct vg_req *r)
     ("))) ORDER BY h.id LIMIT $8")};
   const char *sql;
   struct vg_val p[8];
-  struct vg_txn *t;
   char path[512] = "";
   int64_t org, under, patient, after;
   size_t limit;
-  int rc;
   if (api_paging(r, 100, 1000, &limit, &after) ||
       care_query_id(r, "org", &org) || care_query_id(r, "under", &under) ||
       care_query_id(r, "patient", &patient))
     return r->err;
   if (care_list_scope(r, parts, 2, &sql, p))
     return r->err;
-  if (under) {
-    rc = store_begin(r->app->store, VG_TXN_READ, &t);
-    if (rc)
-      return vg_fail(r, rc, "store unavailable");
-    rc = care_org_path(t, under, path, sizeof path);
-    store_rollback(t);
-    if (rc)
-      return vg_fail(r, rc, "no organization %lld", (long long)under);
-  }
+  if (api_org_path(r, under, path, sizeof path))
+    return r->err;
   p[3] = VG_INT(after);
   p[4] = VG_INT(org);
   p[5] = VG_TEXT(path);

@@ -17,16 +17,16 @@ int api_organizations_create(struct vg_req *r)
 int api_organizations_get(struct vg_req *r)
 {
   int64_t id;
-  if (api_parse_id(r->params[0], &id))
-    return vg_fail(r, VG_ENOTFOUND, "no organization '%s'", r->params[0]);
+  if (api_path_id(r, "organization", &id))
+    return r->err;
   return care_res_get(r, &care_res_organization, id, NULL);
 }
 
 int api_organizations_update(struct vg_req *r)
 {
   int64_t id;
-  if (api_parse_id(r->params[0], &id))
-    return vg_fail(r, VG_ENOTFOUND, "no organization '%s'", r->params[0]);
+  if (api_path_id(r, "organization", &id))
+    return r->err;
   return care_res_update(r, &care_res_organization, id, NULL);
 }
 
@@ -35,26 +35,17 @@ int api_organizations_update(struct vg_req *r)
 int api_organizations_list(struct vg_req *r)
 {
   struct vg_val p[5];
-  struct vg_txn *t;
   char path[512] = "";
   const char *level;
   int64_t parent, under, after;
   size_t limit;
-  int rc;
   if (api_paging(r, 100, 1000, &limit, &after) ||
       care_query_id(r, "parent", &parent) ||
       care_query_id(r, "under", &under) ||
       care_query_oneof(r, "level", levels, &level))
     return r->err;
-  if (under) {
-    rc = store_begin(r->app->store, VG_TXN_READ, &t);
-    if (rc)
-      return vg_fail(r, rc, "store unavailable");
-    rc = care_org_path(t, under, path, sizeof path);
-    store_rollback(t);
-    if (rc)
-      return vg_fail(r, rc, "no organization %lld", (long long)under);
-  }
+  if (api_org_path(r, under, path, sizeof path))
+    return r->err;
   p[0] = VG_INT(after);
   p[1] = VG_INT(parent);
   p[2] = VG_TEXT(level);

@@ -56,7 +56,8 @@ static int patient_from_json(struct vg_req *r, json_t *j, struct vg_patient *p)
   else if (!strcmp(sex, "O") || !strcmp(sex, "other"))
     p->sex = 'O';
   else
-    return vg_fail(r, VG_EINVAL, "\"sex\" must be female, male, other or unknown");
+    return vg_fail(r, VG_EINVAL,
+                   "\"sex\" must be female, male, other or unknown");
   return 0;
 }
 
@@ -78,7 +79,8 @@ int api_patients_create(struct vg_req *r)
     return rc;
   rc = writer_exec(r->app->writer, 1, job_create, &p);
   if (rc == -VG_ECONFLICT)
-    return vg_fail(r, rc, "a patient with identifier '%s' exists", p.identifier);
+    return vg_fail(r, rc, "a patient with identifier '%s' exists",
+                   p.identifier);
   if (rc)
     return vg_fail(r, rc, "patient not stored: %s", vg_strerror(rc));
   api_created(r, "/api/v1/patients/%lld", p.id);
@@ -91,8 +93,8 @@ int api_patients_get(struct vg_req *r)
   struct vg_txn *t;
   int64_t id;
   int rc;
-  if (api_parse_id(r->params[0], &id))
-    return vg_fail(r, VG_ENOTFOUND, "no patient '%s'", r->params[0]);
+  if (api_path_id(r, "patient", &id))
+    return r->err;
   rc = store_begin(r->app->store, VG_TXN_READ, &t);
   if (rc)
     return vg_fail(r, rc, "store unavailable");
@@ -103,25 +105,17 @@ int api_patients_get(struct vg_req *r)
   return api_json_patient(&r->out, &p);
 }
 
-struct list_ctx {
-  struct vg_buf *out;
-  size_t n;
-  int64_t last;
-};
-
 static int list_one(void *ctx, const struct vg_patient *p)
 {
-  struct list_ctx *c = ctx;
-  if (c->n++)
-    buf_putc(c->out, ',');
-  c->last = p->id;
-  return api_json_patient(c->out, p);
+  struct api_page *pg = ctx;
+  api_page_item(pg, p->id);
+  return api_json_patient(pg->out, p);
 }
 
 /* Patients of a restricted principal: its sorted visible set (care roles)
  * or itself (a patient), paged by id like the full list. */
 static int list_visible(struct vg_req *r, struct vg_txn *t, int64_t after,
-                        size_t limit, struct list_ctx *c)
+                        size_t limit, struct api_page *c)
 {
   const struct vg_principal *pr = r->principal;
   const int64_t *ids = pr->visible;
@@ -147,7 +141,7 @@ static int list_visible(struct vg_req *r, struct vg_txn *t, int64_t after,
 
 int api_patients_list(struct vg_req *r)
 {
-  struct list_ctx c = {&r->out, 0, 0};
+  struct api_page c = {&r->out, 0, 0};
   struct vg_txn *t;
   size_t limit;
   int64_t after;
@@ -165,10 +159,7 @@ int api_patients_list(struct vg_req *r)
   store_rollback(t);
   if (rc)
     return vg_fail(r, rc, "listing patients failed");
-  buf_puts(&r->out, "],\"next_cursor\":");
-  if (c.n == limit)
-    buf_printf(&r->out, "\"%lld\"}", (long long)c.last);
-  else
-    buf_puts(&r->out, "null}");
+  buf_puts(&r->out, "],");
+  api_next_cursor(&r->out, c.n, limit, c.last);
   return 0;
 }

@@ -18,17 +18,6 @@
 #include "core_time.h"
 #include "store_writer.h"
 
-int api_care_list(struct vg_req *r, const char *key, const char *sql,
-                  const struct vg_val *p, size_t n_p,
-                  const char *const *names, size_t pid_col);
-void api_care_row(struct vg_buf *out, const char *const *names,
-                  const struct vg_val *c, size_t n);
-struct api_care_tr {
-  const char *from, *action, *to;
-};
-void api_care_allowed(const struct api_care_tr *tab, size_t n,
-                      const char *state, char *buf, size_t size);
-
 static const char *const ref_cols[] = {
     "id", "patient", "direction", "from_org", "to_org", "urgency", "reason",
     "state", "@snapshot", "window_from_ms", "window_to_ms", "care_plan",
@@ -95,8 +84,8 @@ static int answer_one(struct vg_req *r, int64_t id)
 int api_referrals_get(struct vg_req *r)
 {
   int64_t id;
-  if (api_parse_id(r->params[0], &id))
-    return vg_fail(r, VG_ENOTFOUND, "no referral '%s'", r->params[0]);
+  if (api_path_id(r, "referral", &id))
+    return r->err;
   return answer_one(r, id);
 }
 
@@ -114,13 +103,6 @@ int api_referrals_list(struct vg_req *r)
                        REF_SELECT "WHERE ($1 = '' OR state = $1) AND ($2 = 0 "
                                   "OR patient_id = $2) ORDER BY id LIMIT $3",
                        p, 3, ref_cols, 1);
-}
-
-static int id_out(void *ctx, const struct vg_val *c, size_t n)
-{
-  if (n && c[0].type == VG_VAL_INT)
-    *(int64_t *)ctx = c[0].i;
-  return 0;
 }
 
 struct create_job {
@@ -175,7 +157,7 @@ static int create_fn(struct vg_txn *t, void *ctx)
                    "window_from_ms, window_to_ms, created_by, updated_by, "
                    "created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, "
                    "'requested', $8, $9, $10, $7, $7, $11, $11) RETURNING id",
-                   j->v, 11, id_out, &j->id, NULL);
+                   j->v, 11, api_care_id_out, &j->id, NULL);
     buf_free(&full);
   }
   buf_free(&snap);
@@ -355,8 +337,8 @@ int api_referrals_transition(struct vg_req *r)
   char allowed[160];
   int known = 0, rc;
   memset(&j, 0, sizeof j);
-  if (api_parse_id(r->params[0], &j.id))
-    return vg_fail(r, VG_ENOTFOUND, "no referral '%s'", r->params[0]);
+  if (api_path_id(r, "referral", &j.id))
+    return r->err;
   j.action = r->params[1];
   for (size_t i = 0; i < N_TR; i++)
     known |= !strcmp(ref_tr[i].action, j.action);
@@ -379,7 +361,7 @@ int api_referrals_transition(struct vg_req *r)
     if (pl && json_is_object(pl)) {
       char *d = json_dumps(pl, JSON_COMPACT);
       j.plan = d ? arena_strndup(r->arena, d, strlen(d)) : "";
-      free(d);
+      free(d); /* allocated by libjansson */
     }
     if (n)
       j.note = arena_strndup(r->arena, n, strlen(n));

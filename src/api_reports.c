@@ -201,26 +201,18 @@ int api_reports_indicators(struct vg_req *r)
   return 0;
 }
 
-struct plist {
-  struct vg_buf *out;
-  size_t n;
-  int64_t last;
-};
-
 static int plist_one(void *ctx, int64_t pid)
 {
-  struct plist *c = ctx;
-  if (c->n++)
-    buf_putc(c->out, ',');
-  c->last = pid;
-  return buf_json_int(c->out, pid);
+  struct api_page *pg = ctx;
+  api_page_item(pg, pid);
+  return buf_json_int(pg->out, pid);
 }
 
 int api_reports_patients(struct vg_req *r)
 {
   struct report_period p;
   struct report_filter f;
-  struct plist c = {&r->out, 0, 0};
+  struct api_page c = {&r->out, 0, 0};
   struct vg_txn *t;
   const char *ind = http_query(r, "indicator"), *part = http_query(r, "part");
   int64_t org, after;
@@ -249,10 +241,7 @@ int api_reports_patients(struct vg_req *r)
     return vg_fail(r, rc, "no organization %lld", (long long)org);
   if (rc)
     return vg_fail(r, rc, "listing patients failed");
-  buf_printf(&r->out, "],\"count\":%zu,\"next_cursor\":", c.n);
-  if (c.n == limit)
-    buf_printf(&r->out, "\"%lld\"}", (long long)c.last);
-  else
-    buf_puts(&r->out, "null}");
+  buf_printf(&r->out, "],\"count\":%zu,", c.n);
+  api_next_cursor(&r->out, c.n, limit, c.last);
   return 0;
 }

@@ -14,12 +14,6 @@
 #include "core_time.h"
 #include "store_writer.h"
 
-void api_care_row(struct vg_buf *out, const char *const *names,
-                  const struct vg_val *c, size_t n);
-int api_care_list(struct vg_req *r, const char *key, const char *sql,
-                  const struct vg_val *p, size_t n_p,
-                  const char *const *names, size_t pid_col);
-
 static const char *const task_cols[] = {
     "id", "patient", "kind", "state", "due_ms", "assignee", "team",
     "tier_rank", "reason", "source", "created_ms", "done_ms", "done_by",
@@ -83,13 +77,6 @@ static int task_row(void *ctx, const struct vg_val *c, size_t n)
   return 1;
 }
 
-static int id_out(void *ctx, const struct vg_val *c, size_t n)
-{
-  if (n && c[0].type == VG_VAL_INT)
-    *(int64_t *)ctx = c[0].i;
-  return 0;
-}
-
 static int done_fn(struct vg_txn *t, void *ctx)
 {
   struct done_job *j = ctx;
@@ -99,7 +86,8 @@ static int done_fn(struct vg_txn *t, void *ctx)
   size_t nr = 0;
   int rc;
   p[0] = VG_INT(j->id);
-  rc = store_sql(t, "SELECT state, patient_id, kind FROM care_task WHERE id = $1",
+  rc = store_sql(t,
+                 "SELECT state, patient_id, kind FROM care_task WHERE id = $1",
                  p, 1, task_row, j, NULL);
   if (rc < 0)
     return rc;
@@ -126,7 +114,7 @@ static int done_fn(struct vg_txn *t, void *ctx)
                  "sbp, dbp, glucose_mmol, symptoms, adherence, note, "
                  "created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, "
                  "$8, $9, $10, $2, $2) RETURNING id",
-                 p, 10, id_out, &j->visit_id, NULL);
+                 p, 10, api_care_id_out, &j->visit_id, NULL);
   if (rc < 0)
     return rc;
   /* Measurements become readings (source "visit" = office BP), so the
@@ -198,8 +186,8 @@ int api_tasks_complete(struct vg_req *r)
   struct done_job j = {0};
   json_t *b = NULL;
   int rc;
-  if (api_parse_id(r->params[0], &j.id))
-    return vg_fail(r, VG_ENOTFOUND, "no task '%s'", r->params[0]);
+  if (api_path_id(r, "task", &j.id))
+    return r->err;
   if (r->body_len && api_parse_object(r, &b))
     return r->err;
   j.now = vg_now_ms();

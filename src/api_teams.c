@@ -14,16 +14,16 @@ int api_teams_create(struct vg_req *r)
 int api_teams_get(struct vg_req *r)
 {
   int64_t id;
-  if (api_parse_id(r->params[0], &id))
-    return vg_fail(r, VG_ENOTFOUND, "no team '%s'", r->params[0]);
+  if (api_path_id(r, "team", &id))
+    return r->err;
   return care_res_get(r, &care_res_team, id, NULL);
 }
 
 int api_teams_update(struct vg_req *r)
 {
   int64_t id;
-  if (api_parse_id(r->params[0], &id))
-    return vg_fail(r, VG_ENOTFOUND, "no team '%s'", r->params[0]);
+  if (api_path_id(r, "team", &id))
+    return r->err;
   return care_res_update(r, &care_res_team, id, NULL);
 }
 
@@ -31,24 +31,15 @@ int api_teams_update(struct vg_req *r)
 int api_teams_list(struct vg_req *r)
 {
   struct vg_val p[5];
-  struct vg_txn *t;
   char path[512] = "";
   int64_t org, under, member, after;
   size_t limit;
-  int rc;
   if (api_paging(r, 100, 1000, &limit, &after) ||
       care_query_id(r, "org", &org) || care_query_id(r, "under", &under) ||
       care_query_id(r, "member", &member))
     return r->err;
-  if (under) {
-    rc = store_begin(r->app->store, VG_TXN_READ, &t);
-    if (rc)
-      return vg_fail(r, rc, "store unavailable");
-    rc = care_org_path(t, under, path, sizeof path);
-    store_rollback(t);
-    if (rc)
-      return vg_fail(r, rc, "no organization %lld", (long long)under);
-  }
+  if (api_org_path(r, under, path, sizeof path))
+    return r->err;
   p[0] = VG_INT(after);
   p[1] = VG_INT(org);
   p[2] = VG_TEXT(path);

@@ -39,16 +39,16 @@ int api_visits_create(struct vg_req *r)
 int api_visits_get(struct vg_req *r)
 {
   int64_t id;
-  if (api_parse_id(r->params[0], &id))
-    return vg_fail(r, VG_ENOTFOUND, "no visit '%s'", r->params[0]);
+  if (api_path_id(r, "visit", &id))
+    return r->err;
   return care_res_get(r, &care_res_visit, id, guard);
 }
 
 int api_visits_update(struct vg_req *r)
 {
   int64_t id;
-  if (api_parse_id(r->params[0], &id))
-    return vg_fail(r, VG_ENOTFOUND, "no visit '%s'", r->params[0]);
+  if (api_path_id(r, "visit", &id))
+    return r->err;
   return care_res_update(r, &care_res_visit, id, guard);
 }
 

@@ -608,11 +608,8 @@ int care_res_list(struct vg_req *r, const struct care_resource *res,
   store_rollback(t);
   if (rc)
     return vg_fail(r, rc < 0 ? rc : VG_EINTERNAL, "listing %s failed", key);
-  buf_puts(&r->out, "],\"next_cursor\":");
-  if (c.rows == limit)
-    buf_printf(&r->out, "\"%lld\"}", (long long)c.last);
-  else
-    buf_puts(&r->out, "null}");
+  buf_puts(&r->out, "],");
+  api_next_cursor(&r->out, c.rows, limit, c.last);
   return 0;
 }
 
