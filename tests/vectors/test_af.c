@@ -11,10 +11,9 @@
 
 #include "af.h"
 #include "ecg.h"
+#include "vg_check.h"
 #include "vg_testdata.h"
 #include "wfdb.h"
-
-static int g_fail;
 
 /* Achieved on the odd (test) records minus a 1-point margin for beats and
  * 5 points for episodes; even (tuning) records minus 1 point as a
@@ -31,16 +30,6 @@ static int g_fail;
 #define AF_STRIP96_SE_MIN 95.0 /* achieved 96.01 */
 #define AF_STRIP96_SP_MIN 97.3 /* achieved 98.34 */
 #endif
-
-#define CHECK(cond, ...)                                                     \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                            \
-      printf(__VA_ARGS__);                                                   \
-      printf("\n");                                                          \
-      g_fail = 1;                                                            \
-    }                                                                        \
-  } while (0)
 
 /* LTAFDB record names (08_ltafdb_af_labels/README.md). */
 static const char *const ltaf_recs[] = {
@@ -704,5 +693,5 @@ int main(void)
   test_ltaf74_ecg(root);
   test_cpsc(root);
   printf("%s\n", g_fail ? "FAILED" : "OK");
-  return g_fail;
+  return g_fail ? 1 : 0;
 }

@@ -9,10 +9,9 @@
 #include <string.h>
 
 #include "ecg.h"
+#include "vg_check.h"
 #include "vg_testdata.h"
 #include "wfdb.h"
-
-static int g_fail;
 
 /* Asserted floors: achieved minus a margin (docs/clinical/ecg.md). */
 #define MITDB105_SE_MIN 98.5  /* achieved 99.53 (MLII) */
@@ -20,16 +19,6 @@ static int g_fail;
 /* CPSC pooled, lead I / lead II: achieved 96.67/97.14 and 99.64/99.47 */
 static const double cpsc_se_min[2] = {95.5, 99.3};
 static const double cpsc_ppv_min[2] = {96.0, 99.2};
-
-#define CHECK(cond, ...)                                                     \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                            \
-      printf(__VA_ARGS__);                                                   \
-      printf("\n");                                                          \
-      g_fail = 1;                                                            \
-    }                                                                        \
-  } while (0)
 
 /* Greedy one-to-one matching of sorted detections to sorted references
  * within tol samples. OUT: *tp. */
@@ -137,5 +126,5 @@ int main(void)
           "CPSC lead %d Se %.2f PPV %.2f", lead, s, p);
   }
   printf("%s\n", g_fail ? "FAILED" : "OK");
-  return g_fail;
+  return g_fail ? 1 : 0;
 }

@@ -8,20 +8,9 @@
 #include <string.h>
 
 #include "hrv.h"
+#include "vg_check.h"
 #include "vg_testdata.h"
 #include "wfdb_ann.h"
-
-static int g_fail;
-
-#define CHECK(cond, ...)                                                     \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                            \
-      printf(__VA_ARGS__);                                                   \
-      printf("\n");                                                          \
-      g_fail++;                                                              \
-    }                                                                        \
-  } while (0)
 
 /* Relative tolerance per metric for a window to count as matching. */
 #define REL_TOL 0.05

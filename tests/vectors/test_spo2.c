@@ -8,19 +8,8 @@
 #include <string.h>
 
 #include "spo2.h"
+#include "vg_check.h"
 #include "vg_testdata.h"
-
-static int g_fail;
-
-#define CHECK(cond, ...)                                                     \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                            \
-      printf(__VA_ARGS__);                                                   \
-      printf("\n");                                                          \
-      g_fail++;                                                              \
-    }                                                                        \
-  } while (0)
 
 #define NMAX 40000
 
