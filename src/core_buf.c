@@ -101,8 +101,7 @@ int buf_printf(struct vg_buf *b, const char *fmt, ...)
   return 0;
 }
 
-/* Length of a valid UTF-8 sequence at s (max n bytes), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t utf8_seq_len(const unsigned char *s, size_t n)
 {
   size_t len;
   uint32_t cp;
@@ -142,7 +141,7 @@ int buf_json_str(struct vg_buf *b, const char *s, size_t len)
     buf_append(b, s + i - run, run);
     run = 0;
     if (c >= 0x80) {
-      ul = utf8_len(u + i, len - i);
+      ul = utf8_seq_len(u + i, len - i);
       if (ul) {
         buf_append(b, s + i, ul);
         i += ul;
@@ -164,6 +163,24 @@ int buf_json_str(struct vg_buf *b, const char *s, size_t len)
   }
   buf_append(b, s + i - run, run);
   return buf_putc(b, '"');
+}
+
+size_t utf8_scrub(char *s)
+{
+  unsigned char *u = (unsigned char *)s;
+  size_t len = strlen(s), i = 0, o = 0;
+  while (i < len) {
+    size_t n = utf8_seq_len(u + i, len - i);
+    if (n == 0) { /* drop the byte: invalid or cut sequence */
+      i++;
+      continue;
+    }
+    memmove(u + o, u + i, n);
+    o += n;
+    i += n;
+  }
+  s[o] = '\0';
+  return o;
 }
 
 int buf_json_num(struct vg_buf *b, double v)

@@ -36,4 +36,13 @@ int buf_json_str(struct vg_buf *b, const char *s, size_t len);
 int buf_json_num(struct vg_buf *b, double v);
 int buf_json_int(struct vg_buf *b, int64_t v);
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if the
+ * bytes there are not one (invalid, overlong, surrogate, or cut short). */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
+
+/* Remove, in place, every byte of s that is not part of a valid UTF-8
+ * sequence (e.g. a character cut by a %.Ns format). Returns the new
+ * length. */
+size_t utf8_scrub(char *s);
+
 #endif

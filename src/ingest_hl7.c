@@ -590,6 +590,9 @@ static void add_err(struct ack_state *st, const char *ack, const char *seg,
   va_start(ap, fmt);
   vsnprintf(e->msg, sizeof e->msg, fmt, ap);
   va_end(ap);
+  /* Quoted field values are cut at a byte count (and the message at its
+   * size): never let a cut character make the ACK invalid UTF-8. */
+  utf8_scrub(e->msg);
 }
 
 /* Append s escaped for the ACK's standard delimiters |^~\&. */

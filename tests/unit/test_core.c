@@ -78,6 +78,18 @@ static void buf_json_escapes(void **state)
   buf_free(&b);
 }
 
+static void utf8_scrub_drops_cut_characters(void **state)
+{
+  char s[] = "ab\xe2\x82' ok \xe4\xb8\xad\xff!";
+  (void)state;
+  /* a 3-byte character cut after 2 bytes, a whole one, a stray 0xff */
+  assert_int_equal(utf8_scrub(s), strlen("ab' ok \xe4\xb8\xad!"));
+  assert_string_equal(s, "ab' ok \xe4\xb8\xad!");
+  assert_int_equal(utf8_seq_len((const unsigned char *)"\xe4\xb8\xad", 3), 3);
+  assert_int_equal(utf8_seq_len((const unsigned char *)"\xe4\xb8", 2), 0);
+  assert_int_equal(utf8_seq_len((const unsigned char *)"\xc0\xaf", 2), 0);
+}
+
 static void time_parse_rfc3339(void **state)
 {
   int64_t ms;
@@ -142,6 +154,7 @@ int main(void)
       cmocka_unit_test(alloc_fault_injection_and_cap),
       cmocka_unit_test(arena_grows_and_caps),
       cmocka_unit_test(buf_json_escapes),
+      cmocka_unit_test(utf8_scrub_drops_cut_characters),
       cmocka_unit_test(time_parse_rfc3339),
       cmocka_unit_test(codes_lookup_and_convert),
       cmocka_unit_test(config_flags_override_defaults),
