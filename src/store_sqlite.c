@@ -635,6 +635,36 @@ static void col_text(sqlite3_stmt *st, int col, char *dst, size_t size)
   dst[n] = '\0';
 }
 
+/* End a one-row lookup after rc = sqlite3_step(st); the caller has read
+ * the row when rc is SQLITE_ROW. Resets and unbinds st (borrowed text never
+ * outlives the call). 0 for a row, -VG_ENOTFOUND for none, else the SQLite
+ * error as a store error tagged what. */
+static int sq_one_end(struct sq_txn *t, sqlite3_stmt *st, int rc,
+                      const char *what)
+{
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc == SQLITE_ROW)
+    return 0;
+  if (rc == SQLITE_DONE)
+    return -VG_ENOTFOUND;
+  return sq_err(t->conn, rc, what);
+}
+
+/* End a list after its row loop: rc is the last sqlite3_step() result
+ * (or an error the loop set), stop what the row callback returned when it
+ * stopped the loop. Resets and unbinds st. stop if nonzero, else 0 when the
+ * rows ran out (SQLITE_DONE), else the store error tagged what. */
+static int sq_list_end(struct sq_txn *t, sqlite3_stmt *st, int rc, int stop,
+                       const char *what)
+{
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (stop)
+    return stop;
+  return rc == SQLITE_DONE ? 0 : sq_err(t->conn, rc, what);
+}
+
 static void row_patient(sqlite3_stmt *st, struct vg_patient *p)
 {
   char sex[2];
@@ -709,12 +739,7 @@ static int sq_patient_get(struct vg_txn *vt, int64_t id,
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
     row_patient(st, out);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
-    return 0;
-  if (rc == SQLITE_DONE)
-    return -VG_ENOTFOUND;
-  return sq_err(t->conn, rc, "patient_get");
+  return sq_one_end(t, st, rc, "patient_get");
 }
 
 /* LIMIT -1 is SQLite's "no limit". */
@@ -740,10 +765,7 @@ static int sq_patient_list(struct vg_txn *vt, int64_t after_id, size_t limit,
     if (stop)
       break;
   }
-  sqlite3_reset(st);
-  if (stop)
-    return stop;
-  return rc == SQLITE_DONE ? 0 : sq_err(t->conn, rc, "patient_list");
+  return sq_list_end(t, st, rc, stop, "patient_list");
 }
 
 static int sq_device_create(struct vg_txn *vt, struct vg_device *d)
@@ -782,12 +804,7 @@ static int device_one(struct sq_txn *t, sqlite3_stmt *st,
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
     row_device(st, out);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
-    return 0;
-  if (rc == SQLITE_DONE)
-    return -VG_ENOTFOUND;
-  return sq_err(t->conn, rc, "device_get");
+  return sq_one_end(t, st, rc, "device_get");
 }
 
 static int sq_device_get(struct vg_txn *vt, int64_t id, struct vg_device *out)
@@ -810,9 +827,7 @@ static int sq_device_by_serial(struct vg_txn *vt, const char *serial,
   if (rc < 0)
     return rc;
   sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
-  rc = device_one(t, st, out);
-  sqlite3_clear_bindings(st); /* serial is borrowed */
-  return rc;
+  return device_one(t, st, out); /* unbinds the borrowed serial */
 }
 
 static int sq_device_list(struct vg_txn *vt, int64_t after_id, size_t limit,
@@ -832,10 +847,7 @@ static int sq_device_list(struct vg_txn *vt, int64_t after_id, size_t limit,
     if (stop)
       break;
   }
-  sqlite3_reset(st);
-  if (stop)
-    return stop;
-  return rc == SQLITE_DONE ? 0 : sq_err(t->conn, rc, "device_list");
+  return sq_list_end(t, st, rc, stop, "device_list");
 }
 
 /* ==== readings ========================================================== */
@@ -923,11 +935,7 @@ static int sq_readings_query(struct vg_txn *vt,
     if (stop)
       break;
   }
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  if (stop)
-    return stop;
-  return rc == SQLITE_DONE ? 0 : sq_err(t->conn, rc, "readings_query");
+  return sq_list_end(t, st, rc, stop, "readings_query");
 }
 
 static int sq_readings_buckets(struct vg_txn *vt,
@@ -959,10 +967,7 @@ static int sq_readings_buckets(struct vg_txn *vt,
     if (stop)
       break;
   }
-  sqlite3_reset(st);
-  if (stop)
-    return stop;
-  return rc == SQLITE_DONE ? 0 : sq_err(t->conn, rc, "readings_buckets");
+  return sq_list_end(t, st, rc, stop, "readings_buckets");
 }
 
 /* ==== principals, tokens, audit ========================================= */
@@ -1075,13 +1080,7 @@ static int user_one(struct sq_txn *t, sqlite3_stmt *st, struct vg_user *out)
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
     row_user(st, out);
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  if (rc == SQLITE_ROW)
-    return 0;
-  if (rc == SQLITE_DONE)
-    return -VG_ENOTFOUND;
-  return sq_err(t->conn, rc, "user_get");
+  return sq_one_end(t, st, rc, "user_get");
 }
 
 static int sq_user_get(struct vg_txn *vt, int64_t id, struct vg_user *out)
@@ -1160,13 +1159,7 @@ static int sq_token_by_hash(struct vg_txn *vt, const char *hash,
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
     row_token(st, out);
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  if (rc == SQLITE_ROW)
-    return 0;
-  if (rc == SQLITE_DONE)
-    return -VG_ENOTFOUND;
-  return sq_err(t->conn, rc, "token_by_hash");
+  return sq_one_end(t, st, rc, "token_by_hash");
 }
 
 static int sq_token_revoke(struct vg_txn *vt, int64_t id, int64_t now_ms)
@@ -1196,12 +1189,7 @@ static int sq_audit_tail(struct vg_txn *vt, struct vg_audit *out)
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
     row_audit(st, out);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
-    return 0;
-  if (rc == SQLITE_DONE)
-    return -VG_ENOTFOUND;
-  return sq_err(t->conn, rc, "audit_tail");
+  return sq_one_end(t, st, rc, "audit_tail");
 }
 
 static int sq_audit_append(struct vg_txn *vt, const struct vg_audit *e)
@@ -1248,10 +1236,7 @@ static int sq_audit_list(struct vg_txn *vt, const struct vg_audit_query *q,
     if (stop)
       break;
   }
-  sqlite3_reset(st);
-  if (stop)
-    return stop;
-  return rc == SQLITE_DONE ? 0 : sq_err(t->conn, rc, "audit_list");
+  return sq_list_end(t, st, rc, stop, "audit_list");
 }
 
 /* ==== portable SQL (store_sql) ========================================== */
