@@ -1920,7 +1920,8 @@ static int pg_sql_run(struct vg_txn *vt, const char *sql,
       } else if (type == 20 || type == 21 || type == 23) { /* int8/2/4 */
         cols[k].type = VG_VAL_INT;
         cols[k].i = strtoll(v, NULL, 10);
-      } else if (type == 700 || type == 701 || type == 1700) { /* float, numeric */
+      } else if (type == 700 || type == 701 || type == 1700) {
+        /* float4, float8, numeric */
         cols[k].type = VG_VAL_REAL;
         cols[k].d = strtod(v, NULL);
       } else if (type == 16) { /* bool */
