@@ -52,7 +52,15 @@ const FORBIDDEN = {
   researcher: ['report.patients', 'patient.read', 'reading.read', 'condition.read', 'visit.read', 'audit.read'],
   device: ['patient.read', 'reading.read', 'export.read', 'report.patients', 'audit.read'],
 };
-const SEES_ALL = new Set(['admin', 'clinician', 'doctor', 'nurse']);
+// Who sees which patient (auth_patient_visible): the admin (no organisation)
+// everyone; the doctor the patients their team contracted; the clinician the
+// patients referred to their hospital; the nurse the patients of their tasks
+// (none here); a patient and a device only `own`. before() sets this up.
+const SEES_ALL = new Set(['admin']);
+const SEES_OWN = new Set(['doctor', 'clinician', 'patient', 'device']);
+// Care roles may write readings for any patient (ingest restricts a request
+// to one patient, not a set): only patients and devices are restricted.
+const RESTRICTED_WRITERS = new Set(['patient', 'device']);
 const KNOWN_SCOPES = new Set(['public', 'self', 'metrics.read', 'audit.read', 'export.read', ...CLINICAL]);
 
 // routes.def parsed: the matrix grows with the table.
@@ -62,6 +70,7 @@ const ROUTES = readFileSync(join(SRC, 'src/routes.def'), 'utf8').split('\n')
 
 let srv, own, other, deviceId;
 const tokens = {};
+const users = {};
 
 before(async () => {
   srv = await startServer();
@@ -70,15 +79,35 @@ before(async () => {
   const d = await req(`${srv.url}/api/v1/devices`, 'POST', { serial: 'AUTH-CUFF-1', kind: 'bp_cuff', patient: own });
   assert.equal(d.status, 201, d.text);
   deviceId = d.body.id;
+  const org = async (name, level) => {
+    const r = await req(`${srv.url}/api/v1/organizations`, 'POST', { name, level });
+    assert.equal(r.status, 201, r.text);
+    return r.body.id;
+  };
+  const chc = await org('Auth CHC', 'community_health_centre');
+  const hosp = await org('Auth hospital', 'county_hospital');
+  const orgOf = { doctor: chc, nurse: chc, clinician: hosp };
   for (const role of Object.keys(ROLE_SCOPES)) {
-    const extra = role === 'patient' ? ['--patient', String(own)] : role === 'device' ? ['--device', String(deviceId)] : [];
+    const extra = role === 'patient' ? ['--patient', String(own)] : role === 'device' ? ['--device', String(deviceId)]
+      : orgOf[role] ? ['--org', String(orgOf[role])] : [];
     const r = cli(srv, ['user', 'add', `u.${role}`, '--role', role, ...extra]);
     assert.equal(r.status, 0, r.stderr);
     const l = await login(`u.${role}`, PASSWORD);
     assert.equal(l.status, 200, l.text);
     assert.equal(l.body.user.role, role);
     tokens[role] = l.body.token;
+    users[role] = l.body.user.id;
   }
+  // The doctor's team contracts `own`; `own` is referred to the clinician's hospital.
+  const team = await req(`${srv.url}/api/v1/teams`, 'POST', { name: 'Auth team', org: chc,
+    members: [{ user: users.doctor, role: 'gp', lead: true }, { user: users.nurse, role: 'nurse' }] });
+  assert.equal(team.status, 201, team.text);
+  const today = new Date().toISOString().slice(0, 10);
+  const c = await req(`${srv.url}/api/v1/contracts`, 'POST', { team: team.body.id, patient: own, signed_date: today });
+  assert.equal(c.status, 201, c.text);
+  const ref = await req(`${srv.url}/api/v1/referrals`, 'POST',
+    { patient: own, direction: 'up', urgency: 'routine', reason: 'auth test', to_org: hosp });
+  assert.equal(ref.status, 201, ref.text);
 });
 after(async () => { const { code } = await srv.stop(); assert.equal(code, 0); });
 
@@ -141,16 +170,19 @@ test('permission matrix: route x role x own/other patient', async () => {
         const allowed = route.scope === 'self' || scopes.includes('*') || scopes.includes(route.scope);
         if (!allowed) { assert.equal(r.status, 403, what); continue; }
         const patientRoute = route.pattern.startsWith('/api/v1/patients/{id}');
-        const visible = SEES_ALL.has(role) || (role === 'patient' && pid === own) || (role === 'device' && pid === own);
+        const visible = SEES_ALL.has(role) || (SEES_OWN.has(role) && pid === own);
         if (patientRoute && !visible) { assert.equal(r.status, 404, what); continue; }
+        if (patientRoute && route.method === 'GET' && route.pattern === '/api/v1/patients/{id}') {
+          assert.equal(r.status, 200, what); continue;
+        }
         if (route.pattern === '/api/v1/patients' && route.method === 'GET' && !SEES_ALL.has(role)) {
-          // A patient's list is their visible set: themself only.
+          // The list is the caller's visible set.
           assert.equal(r.status, 200, what);
-          const ids = (r.body.patients || r.body.items || r.body.data || []).map((x) => x.id);
-          assert.deepEqual(ids, [own], what); continue;
+          const ids = (r.body.patients || []).map((x) => x.id);
+          assert.deepEqual(ids, SEES_OWN.has(role) ? [own] : [], what); continue;
         }
         assert.ok(![401, 403].includes(r.status), what);
-        if (route.pattern === '/api/v1/readings' && !SEES_ALL.has(role)) {
+        if (route.pattern === '/api/v1/readings' && RESTRICTED_WRITERS.has(role)) {
           // Restricted writers: readings for another patient are rejected per reading.
           if (pid === other) assert.equal(r.body.accepted, 0, what);
           else assert.equal(r.body.accepted + r.body.duplicate, 1, what);
@@ -195,7 +227,7 @@ test('login: response shape, cookie flags, /me, logout revokes', async () => {
 });
 
 test('cookie sessions: reads work, writes need the CSRF header', async () => {
-  const l = await login('u.nurse', PASSWORD);
+  const l = await login('u.doctor', PASSWORD);
   const cookie = `vigil_session=${l.body.token}`;
   const get = await req(`${srv.url}/api/v1/patients/${own}`, 'GET', undefined, { authorization: null, cookie });
   assert.equal(get.status, 200);
