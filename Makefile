@@ -12,7 +12,7 @@ APT_PKGS = build-essential cmake pkg-config clang libclang-rt-14-dev \
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 zlib1g-dev \
   libcmocka-dev libcurl4-openssl-dev curl libargon2-dev libsodium-dev \
   libpq-dev postgresql chromium fonts-wqy-microhei \
-  mosquitto libmosquitto-dev
+  mosquitto libmosquitto-dev nginx-light
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
