@@ -77,6 +77,23 @@ static double slope_at(const double *bp, size_t n, size_t i, size_t hw)
   return m;
 }
 
+/* The R peak of a QRS detected at t: the sample of largest |bp| within
+ * t +- srch, appended to out_peaks[np] when there is room and it lies at
+ * least refr samples after the previous peak. Returns the new count. */
+static size_t add_peak(const double *bp, size_t n, size_t t, size_t srch,
+                       size_t refr, size_t *out_peaks, size_t np,
+                       size_t max_peaks)
+{
+  size_t a = t > srch ? t - srch : 0, b = t + srch < n ? t + srch : n - 1;
+  size_t k, arg = a;
+  for (k = a; k <= b; k++)
+    if (fabs(bp[k]) > fabs(bp[arg]))
+      arg = k;
+  if (np < max_peaks && (np == 0 || arg >= out_peaks[np - 1] + refr))
+    out_peaks[np++] = arg;
+  return np;
+}
+
 int algo_ecg_rpeaks(const double *x, size_t n, double fs_hz, void *scratch,
                     size_t scratch_len, size_t *out_peaks, size_t max_peaks,
                     size_t *out_n)
@@ -204,16 +221,7 @@ int algo_ecg_rpeaks(const double *x, size_t n, double fs_hz, void *scratch,
         last_qrs = tb;
         last_slope = slope_at(bp, n, tb, srch);
         c_after_last = best + 1;
-        {
-          size_t a = tb > srch ? tb - srch : 0, b = tb + srch < n ? tb + srch
-                                                                  : n - 1;
-          size_t k2, arg = a;
-          for (k2 = a; k2 <= b; k2++)
-            if (fabs(bp[k2]) > fabs(bp[arg]))
-              arg = k2;
-          if (np < max_peaks && (np == 0 || arg >= out_peaks[np - 1] + refr))
-            out_peaks[np++] = arg;
-        }
+        np = add_peak(bp, n, tb, srch, refr, out_peaks, np, max_peaks);
         thr1 = npki + 0.25 * (spki - npki);
       }
     }
@@ -233,16 +241,7 @@ int algo_ecg_rpeaks(const double *x, size_t n, double fs_hz, void *scratch,
       last_slope = sl;
       have_qrs = 1;
       c_after_last = c + 1;
-      {
-        size_t a = t > srch ? t - srch : 0, b = t + srch < n ? t + srch
-                                                             : n - 1;
-        size_t k2, arg = a;
-        for (k2 = a; k2 <= b; k2++)
-          if (fabs(bp[k2]) > fabs(bp[arg]))
-            arg = k2;
-        if (np < max_peaks && (np == 0 || arg >= out_peaks[np - 1] + refr))
-          out_peaks[np++] = arg;
-      }
+      np = add_peak(bp, n, t, srch, refr, out_peaks, np, max_peaks);
     } else {
       npki = 0.125 * pk + 0.875 * npki;
     }
