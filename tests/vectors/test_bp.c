@@ -10,18 +10,8 @@
 #include <time.h>
 
 #include "bp.h"
+#include "vg_check.h"
 #include "vg_testdata.h"
-
-static int n_fail, n_check;
-
-static void check(int ok, const char *what)
-{
-  n_check++;
-  if (!ok) {
-    n_fail++;
-    printf("FAIL: %s\n", what);
-  }
-}
 
 /* ======================================================================
  * Office categories: every edge, both sides, from the clinical reference
@@ -618,6 +608,6 @@ int main(void)
   test_jhs(root);
   test_hypnos(root);
   test_extremes();
-  printf("%d checks, %d failed\n", n_check, n_fail);
-  return n_fail != 0;
+  printf("%d checks, %d failed\n", g_checks, g_fail);
+  return g_fail != 0;
 }

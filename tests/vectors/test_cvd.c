@@ -8,18 +8,8 @@
 #include <string.h>
 
 #include "cvd.h"
+#include "vg_check.h"
 #include "vg_testdata.h"
-
-static int n_fail, n_check;
-
-static void check(int ok, const char *what)
-{
-  n_check++;
-  if (!ok) {
-    n_fail++;
-    printf("FAIL: %s\n", what);
-  }
-}
 
 /* ---- tiny CSV helpers (test-side only) ---------------------------------- */
 
@@ -434,6 +424,6 @@ int main(void)
   test_chart(dir, ALGO_CVD_WHO_NONLAB);
   test_anchors();
   test_extremes();
-  printf("%d checks, %d failed\n", n_check, n_fail);
-  return n_fail != 0;
+  printf("%d checks, %d failed\n", g_checks, g_fail);
+  return g_fail != 0;
 }

@@ -6,17 +6,7 @@
 #include <string.h>
 
 #include "kidney.h"
-
-static int n_fail, n_check;
-
-static void check(int ok, const char *what)
-{
-  n_check++;
-  if (!ok) {
-    n_fail++;
-    printf("FAIL: %s\n", what);
-  }
-}
+#include "vg_check.h"
 
 /* Clinical reference s6 vectors; tolerance +-0.1 mL/min/1.73 m2. */
 static void test_egfr_vectors(void)
@@ -202,6 +192,6 @@ int main(void)
   test_bands();
   test_heat_map();
   test_extremes();
-  printf("%d checks, %d failed\n", n_check, n_fail);
-  return n_fail != 0;
+  printf("%d checks, %d failed\n", g_checks, g_fail);
+  return g_fail != 0;
 }
