@@ -25,6 +25,7 @@
 #include "core_log.h"
 #include "core_time.h"
 #include "store.h"
+#include "vg_tmpdir.h"
 
 static const char *backend = "sqlite";
 static char run_tag[32];
@@ -51,12 +52,9 @@ static void env_config(struct env *e)
 static int setup(void **state)
 {
   struct env *e = calloc(1, sizeof *e);
-  const char *tmp = getenv("TMPDIR");
   if (!e)
     return -1;
-  snprintf(e->dir, sizeof e->dir, "%s/vgstore.XXXXXX",
-           tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(e->dir)) {
+  if (vg_tmpdir_make("vgstore", e->dir, sizeof e->dir)) {
     free(e);
     return -1;
   }
@@ -69,24 +67,11 @@ static int setup(void **state)
   return 0;
 }
 
-static void env_rmdir(struct env *e)
-{
-  static const char *const files[] = { "vigil.db", "vigil.db-wal",
-                                       "vigil.db-shm" };
-  char path[PATH_MAX + 32];
-  size_t i;
-  for (i = 0; i < sizeof files / sizeof files[0]; i++) {
-    snprintf(path, sizeof path, "%s/%s", e->dir, files[i]);
-    unlink(path);
-  }
-  rmdir(e->dir);
-}
-
 static int teardown(void **state)
 {
   struct env *e = *state;
   store_close(e->s);
-  env_rmdir(e);
+  vg_tmpdir_remove(e->dir);
   free(e);
   return 0;
 }

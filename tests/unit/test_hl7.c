@@ -23,6 +23,7 @@
 #include "ingest_hl7.h"
 #include "store.h"
 #include "store_writer.h"
+#include "vg_tmpdir.h"
 #include "vg_testdata.h"
 
 /* ==== parser ============================================================ */
@@ -163,7 +164,7 @@ static void times(void **state)
 /* ==== processing over a real store ====================================== */
 
 struct env {
-  char dir[64];
+  char dir[PATH_MAX];
   struct vg_config cfg;
   struct vg_store *s;
   struct vg_writer *w;
@@ -175,8 +176,7 @@ static struct env E;
 static int setup(void **state)
 {
   (void)state;
-  snprintf(E.dir, sizeof E.dir, "/tmp/vg-hl7-XXXXXX");
-  if (!mkdtemp(E.dir))
+  if (vg_tmpdir_make("vg-hl7", E.dir, sizeof E.dir))
     return -1;
   config_init(&E.cfg);
   snprintf(E.cfg.db, sizeof E.cfg.db, "%s/vigil.db", E.dir);
@@ -190,12 +190,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-  char cmd[128];
   (void)state;
   writer_stop(E.w);
   store_close(E.s);
-  snprintf(cmd, sizeof cmd, "rm -rf %s", E.dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return vg_tmpdir_remove(E.dir);
 }
 
 static int job_patient(struct vg_txn *t, void *ctx)

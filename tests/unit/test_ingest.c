@@ -22,6 +22,7 @@
 #include "ingest_bulk.h"
 #include "store.h"
 #include "store_writer.h"
+#include "vg_tmpdir.h"
 
 /* 2025-03-01T00:00:00Z: the fixed clock for the future-time check. */
 #define NOW_MS 1740787200000LL
@@ -259,13 +260,10 @@ static int make_patients(struct vg_txn *t, void *ctx)
 static int setup(void **state)
 {
   struct env *e = calloc(1, sizeof *e);
-  const char *tmp = getenv("TMPDIR");
   struct mk m;
   if (!e)
     return -1;
-  snprintf(e->dir, sizeof e->dir, "%s/vgingest.XXXXXX",
-           tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(e->dir))
+  if (vg_tmpdir_make("vgingest", e->dir, sizeof e->dir))
     goto fail;
   config_init(&e->cfg);
   snprintf(e->cfg.db, sizeof e->cfg.db, "%s/vigil.db", e->dir);
@@ -288,16 +286,9 @@ fail:
 static int teardown(void **state)
 {
   struct env *e = *state;
-  static const char *const files[] = {"vigil.db", "vigil.db-wal",
-                                      "vigil.db-shm"};
-  char path[PATH_MAX + 32];
   writer_stop(e->w);
   store_close(e->s);
-  for (size_t i = 0; i < 3; i++) {
-    snprintf(path, sizeof path, "%s/%s", e->dir, files[i]);
-    unlink(path);
-  }
-  rmdir(e->dir);
+  vg_tmpdir_remove(e->dir);
   free(e);
   return 0;
 }

@@ -22,6 +22,7 @@
 #include "ingest_mllp.h"
 #include "store.h"
 #include "store_writer.h"
+#include "vg_tmpdir.h"
 
 /* ==== framer ============================================================ */
 
@@ -102,7 +103,7 @@ static void framer_errors(void **state)
 /* ==== server ============================================================ */
 
 static struct {
-  char dir[64];
+  char dir[PATH_MAX];
   struct vg_config cfg;
   struct vg_store *s;
   struct vg_writer *w;
@@ -120,8 +121,7 @@ static int setup(void **state)
   struct vg_mllp_opts o = {0};
   struct vg_patient p;
   (void)state;
-  snprintf(E.dir, sizeof E.dir, "/tmp/vg-mllp-XXXXXX");
-  if (!mkdtemp(E.dir))
+  if (vg_tmpdir_make("vg-mllp", E.dir, sizeof E.dir))
     return -1;
   config_init(&E.cfg);
   snprintf(E.cfg.db, sizeof E.cfg.db, "%s/vigil.db", E.dir);
@@ -145,13 +145,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-  char cmd[128];
   (void)state;
   mllp_stop(E.m);
   writer_stop(E.w);
   store_close(E.s);
-  snprintf(cmd, sizeof cmd, "rm -rf %s", E.dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return vg_tmpdir_remove(E.dir);
 }
 
 static int dial(void)

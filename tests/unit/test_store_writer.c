@@ -24,6 +24,7 @@
 #include "core_time.h"
 #include "store.h"
 #include "store_writer.h"
+#include "vg_tmpdir.h"
 
 struct env {
   char dir[PATH_MAX];
@@ -35,14 +36,11 @@ struct env {
 static int setup(void **state)
 {
   struct env *e = calloc(1, sizeof *e);
-  const char *tmp = getenv("TMPDIR");
   struct vg_txn *t;
   struct vg_patient p;
   if (!e)
     return -1;
-  snprintf(e->dir, sizeof e->dir, "%s/vgwriter.XXXXXX",
-           tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(e->dir))
+  if (vg_tmpdir_make("vgwriter", e->dir, sizeof e->dir))
     return -1;
   config_init(&e->cfg);
   snprintf(e->cfg.db, sizeof e->cfg.db, "%s/vigil.db", e->dir);
@@ -60,17 +58,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
   struct env *e = *state;
-  static const char *const files[] = { "vigil.db", "vigil.db-wal",
-                                       "vigil.db-shm", "bare.db",
-                                       "bare.db-wal", "bare.db-shm" };
-  char path[PATH_MAX + 32];
-  size_t i;
   store_close(e->s);
-  for (i = 0; i < sizeof files / sizeof files[0]; i++) {
-    snprintf(path, sizeof path, "%s/%s", e->dir, files[i]);
-    unlink(path);
-  }
-  rmdir(e->dir);
+  vg_tmpdir_remove(e->dir);
   free(e);
   return 0;
 }
