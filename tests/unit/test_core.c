@@ -144,7 +144,8 @@ static void config_flags_override_defaults(void **state)
   assert_int_equal(cfg.demo, 1);
   assert_string_equal(cfg.bind, "127.0.0.1");
   assert_int_equal(config_load(&cfg, 3, bad, 1, err, sizeof err), -VG_EINVAL);
-  assert_int_equal(config_load(&cfg, 2, unknown, 1, err, sizeof err), -VG_EINVAL);
+  assert_int_equal(config_load(&cfg, 2, unknown, 1, err, sizeof err),
+                   -VG_EINVAL);
 }
 
 int main(void)

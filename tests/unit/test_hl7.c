@@ -286,8 +286,8 @@ static void check_ack(const char *ack, const char *code, const char *ctl)
 
 #define PCD_MSH "MSH|^~\\&|MONITOR^ACDE48234567ABCD^EUI-64|WARD|VIGIL|HOSP|" \
                 "20250301083005+0800||ORU^R01^ORU_R01|%s|P|2.6|||AL|NE||" \
-                "UNICODE UTF-8|||IHE_PCD_001^IHE PCD^1.3.6.1.4.1.19376.1.6.1.1" \
-                ".1^ISO\r"
+                "UNICODE UTF-8|||IHE_PCD_001^IHE PCD^1.3.6.1.4.1.19376.1.6.1" \
+                ".1.1^ISO\r"
 #define PCD_PID "PID|||%s^^^WARD&1.2.3&ISO^MR||Monitor^Patient\r"
 #define PCD_OBR "OBR|1|AB12^MONITOR|CD34^MONITOR|182777000^monitoring of " \
                 "patient^SCT|||20250301083000+0800\r"

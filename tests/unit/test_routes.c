@@ -61,7 +61,8 @@ static void patterns_are_unique(void **state)
   (void)state;
   for (size_t i = 0; i < n; i++)
     for (size_t j = i + 1; j < n; j++)
-      if (!strcmp(r[i].method, r[j].method) && !strcmp(r[i].pattern, r[j].pattern))
+      if (!strcmp(r[i].method, r[j].method) &&
+          !strcmp(r[i].pattern, r[j].pattern))
         fail_msg("duplicate route %s %s", r[i].method, r[i].pattern);
 }
 

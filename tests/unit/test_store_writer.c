@@ -560,8 +560,8 @@ static double bare_rows_per_s(const char *dir, int64_t base)
   assert_int_equal(
       sqlite3_exec(db,
                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                   "CREATE TABLE IF NOT EXISTS reading (patient_id BIGINT NOT NULL, "
-                   "code INTEGER NOT NULL, ts_ms BIGINT NOT NULL, source TEXT "
+                   "CREATE TABLE IF NOT EXISTS reading (patient_id BIGINT "
+                   "NOT NULL, code INTEGER NOT NULL, ts_ms BIGINT NOT NULL, source TEXT "
                    "NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, "
                    "tz_offset_min SMALLINT, ingested_ms BIGINT NOT NULL, "
                    "PRIMARY KEY (patient_id, code, ts_ms, source)) "
