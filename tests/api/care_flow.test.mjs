@@ -250,7 +250,10 @@ test('visibility: nurse sees only own-task patients; clinician sees patients ref
   const refs = (await g('/api/v1/referrals', clin.h)).body.referrals;
   assert.ok(refs.some((x) => x.id === ref.id));
   assert.ok(refs.every((x) => x.patient === other), 'referral list has only visible patients');
-  assert.equal((await g('/api/v1/patients', clin.h)).status, 403);
+  // Their patient list is their visible set: the patient referred in.
+  const list = await g('/api/v1/patients?limit=1000', clin.h);
+  assert.equal(list.status, 200, list.text);
+  assert.deepEqual(list.body.patients.map((x) => x.id), [other]);
   console.log(`clinician: ${refs.length} referral(s) visible, all of patient ${other}`);
 });
 
