@@ -1,7 +1,8 @@
 // app.js - the dashboard shell: session (sign-in when the server has
 // authentication), language and glucose-unit switches, hash routes
-// (#/login, #/patients, #/patients/{id}; only ids ever go in the URL) and
-// the role's home page.
+// (#/login, #/patients, #/patients/{id}, #/day, #/tasks, #/inbox,
+// #/population, #/admin; only ids ever go in the URL) and the role's home
+// page: the first of its NAV entries, a patient's own page for a patient.
 import { initI18n, setLang, setGlucoseUnit, getLang, getGlucoseUnit, onChange, t } from './lib/i18n.js';
 import { api } from './lib/api.js';
 import { h, empty, failure } from './lib/dom.js';
@@ -38,6 +39,8 @@ const NAV = {
   clinician: ['inbox'],
   admin: ['population', 'admin', 'patients', 'day', 'inbox'],
   researcher: ['population'],
+  // A patient has only their own page (home()), no list.
+  patient: [],
 };
 const role = () => (session.user ? session.user.role : null);
 const pages = () => NAV[role()] || ['patients'];

@@ -45,8 +45,10 @@ async function findPatient(url, code, not) {
 
 // Signs the page's context in as the demo user of ROLE through the API
 // (the login view has its own test). False when the server has no
-// authentication (no /api/v1/me).
-async function signIn(page, url, role = 'doctor') {
+// authentication (no /api/v1/me). demo.admin administers the installation
+// (org 0) and so sees every patient, as the API checks below do; a doctor
+// sees only the patients their team has contracts with.
+async function signIn(page, url, role = 'admin') {
   const me = await fetch(`${url}/api/v1/me`);
   if (me.status === 404) return false;
   const r = await page.context().request.post(`${url}/api/v1/auth/login`,
@@ -116,7 +118,7 @@ test('patient list: demo patients, keyset load more, search, filter, keyboard', 
     assert.equal(api.length, 40);
     await signIn(page, s.url);
     const t0 = Date.now();
-    await page.goto(`${s.url}/`);
+    await page.goto(`${s.url}/#/patients`);
     await page.waitForSelector('#patients tbody tr');
     console.log(`patient list rendered in ${Date.now() - t0} ms`);
     assert.equal(new URL(page.url()).hash, '#/patients');
@@ -268,7 +270,7 @@ test('language: switch to zh-CN, locale dates and mmol/L, kept on reload; zh bro
   const page = await newPage(browser);
   try {
     await signIn(page, s.url);
-    await page.goto(`${s.url}/`);
+    await page.goto(`${s.url}/#/patients`);
     await page.waitForSelector('#patients tbody tr');
     assert.equal(await page.textContent('#patients-h'), en['patients.title']);
     assert.equal(await page.$eval('#glucose-unit', (e) => e.value), 'mg/dL');
@@ -295,7 +297,7 @@ test('language: switch to zh-CN, locale dates and mmol/L, kept on reload; zh bro
 
     const zhPage = await newPage(browser, { locale: 'zh-CN' });
     await signIn(zhPage, s.url);
-    await zhPage.goto(`${s.url}/`);
+    await zhPage.goto(`${s.url}/#/patients`);
     await zhPage.waitForSelector('#patients tbody tr');
     assert.equal(await zhPage.textContent('#patients-h'), zh['patients.title']);
     noErrors(zhPage);
@@ -336,6 +338,61 @@ test('empty, not-found and error states', async () => {
     await page.waitForSelector('#hr[data-state=ready] canvas');
     noErrors(page, (e) => /status of (503|404)/.test(e)); // the two provoked above
   } finally { await page.context().close(); await s.stop(); }
+});
+
+test('role home pages and navigation; a doctor lists only their patients', async (t) => {
+  const s = await demoServer();
+  try {
+    if ((await fetch(`${s.url}/api/v1/me`)).status === 404) {
+      t.skip('server has no authentication (/api/v1/me is 404)');
+      return;
+    }
+    // Each role's home page and its navigation (web/app.js NAV).
+    const homes = {
+      doctor: ['#/day', ['day', 'patients', 'inbox', 'population']],
+      nurse: ['#/tasks', ['tasks', 'patients']],
+      clinician: ['#/inbox', ['inbox']],
+      admin: ['#/population', ['population', 'admin', 'patients', 'day', 'inbox']],
+      researcher: ['#/population', ['population']],
+    };
+    for (const [role, [hash, nav]] of Object.entries(homes)) {
+      const page = await newPage(browser);
+      await signIn(page, s.url, role);
+      await page.goto(`${s.url}/`);
+      await page.waitForFunction((h) => location.hash === h && document.querySelector('main .view'), hash);
+      assert.deepEqual(await page.$$eval('#nav a', (l) => l.map((a) => a.dataset.nav)), nav, role);
+      assert.equal(await page.getAttribute(`#nav a[data-nav="${hash.slice(2)}"]`, 'aria-current'), 'page');
+      // A page outside the role's set goes back home.
+      if (!nav.includes('admin')) {
+        await page.goto(`${s.url}/#/admin`);
+        await page.waitForFunction((h) => location.hash === h, hash);
+      }
+      if (role === 'doctor') {
+        // The patient list is the doctor's visible set, as the API gives it.
+        await page.goto(`${s.url}/#/patients`);
+        await page.waitForSelector('#patients tbody tr');
+        while (await page.isVisible('#patients-more')) {
+          await page.click('#patients-more');
+          await page.waitForFunction(() => !document.getElementById('patients-more').hasAttribute('aria-busy'));
+        }
+        const mine = await page.evaluate(async () => {
+          const ids = []; let cursor = '';
+          for (;;) {
+            const r = await (await fetch(`/api/v1/patients?limit=100${cursor ? `&cursor=${cursor}` : ''}`)).json();
+            ids.push(...r.patients.map((p) => p.identifier));
+            if (!r.next_cursor) return ids;
+            cursor = encodeURIComponent(r.next_cursor);
+          }
+        });
+        const all = (await req(`${s.url}/api/v1/patients?limit=100`)).body.patients;
+        assert.ok(mine.length > 0 && mine.length < all.length, `doctor sees ${mine.length} of ${all.length} patients`);
+        assert.deepEqual((await rows(page)).map((r) => r.id), mine);
+        console.log(`doctor's patient list: ${mine.length} of ${all.length} demo patients (team contracts)`);
+      }
+      noErrors(page, (e) => /status of 403/.test(e)); // lists a role may not read
+      await page.context().close();
+    }
+  } finally { await s.stop(); }
 });
 
 test('sign in: login view, wrong password, role home, patient sees only their own page, sign out', async (t) => {

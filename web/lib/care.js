@@ -61,6 +61,8 @@ export const stateBadge = (kind, state) => h('span', { class: `badge st-${state}
 
 export const ymd = (ms) => new Date(ms).toISOString().slice(0, 10);
 export const when = (ms, withTime = false) => (ms ? fmtDate(ms, undefined, withTime) : '–');
+// A calendar date (YYYY-MM-DD) in the locale, without a time-zone shift.
+export const dateOnly = (d) => (d && /^\d{4}-\d{2}-\d{2}$/.test(d) ? fmtDate(Date.parse(`${d}T00:00:00Z`), 'UTC') : d || '–');
 export const endOfToday = () => { const d = new Date(); d.setHours(24, 0, 0, 0); return d.getTime(); };
 
 // A labelled form. FIELDS: [{name, label, type:'number'|'text'|'textarea'|

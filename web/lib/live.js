@@ -28,7 +28,12 @@ export function parseSse(text) {
 }
 
 // Starts the poll loop once (idempotent); stop() ends it (sign-out).
-export function startLive({ wait = 10 } = {}) {
+// WAIT is short on purpose: the server holds one of its HTTP worker
+// threads for the whole wait, and other requests of this page that share
+// that thread stall behind it (a 10 s wait stalled them up to 10 s and the
+// header deadline then cut them). 2 s keeps a stall short and still asks
+// again at once, so no event is lost once one id is known.
+export function startLive({ wait = 2 } = {}) {
   if (running) return;
   const ctl = new AbortController();
   running = ctl;

@@ -3,14 +3,14 @@
 // by severity with acknowledge in one tap, and the households the doctor's
 // teams have contracts with. Live: new alerts reload the alert card.
 import {
-  card, withNames, patientLink, tierBadge, sevBadge, when, endOfToday, h, empty, api, t, announce, tOr, DAY,
+  card, withNames, patientLink, tierBadge, sevBadge, when, dateOnly, endOfToday, h, empty, api, t, announce, tOr, DAY,
 } from '../lib/care.js';
 import { onEvents } from '../lib/live.js';
 
 const SEVS = ['critical', 'high', 'medium', 'low'];
 
 export function tasksTable(tasks, name, { action } = {}) {
-  return h('table', { class: 'table', id: 'task-table' },
+  return h('table', { class: 'table cards', id: 'task-table' },
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col' }, t('col.patient')), h('th', { scope: 'col' }, t('col.tier')),
       h('th', { scope: 'col' }, t('col.task')), h('th', { scope: 'col' }, t('col.due')),
@@ -18,8 +18,8 @@ export function tasksTable(tasks, name, { action } = {}) {
     h('tbody', {}, ...tasks.map((k) => h('tr', { 'data-task': String(k.id), 'data-patient': String(k.patient), class: k.days_overdue > 0 ? 'overdue' : '' },
       h('th', { scope: 'row' }, patientLink(name(k.patient))),
       h('td', {}, tierBadge(k.tier_rank)),
-      h('td', {}, tOr(`task.${k.kind}`, k.kind), h('div', { class: 'muted small' }, k.reason)),
-      h('td', {}, when(k.due_ms)),
+      h('td', { class: 'wide-sm' }, tOr(`task.${k.kind}`, k.kind), h('div', { class: 'muted small' }, tOr(`reason.${k.reason}`, k.reason))),
+      h('td', { 'data-label': t('col.due') }, when(k.due_ms)),
       h('td', { class: 'num' }, k.days_overdue > 0 ? t('task.days', { n: k.days_overdue }) : k.due_ms < endOfToday() ? t('task.today') : '–'),
       action ? h('td', {}, action(k)) : null))));
 }
@@ -96,13 +96,13 @@ function householdsCard(me) {
     teams.forEach((tm, i) => lists[i].contracts.filter((c) => c.household).forEach((c) => rows.push({ tm, c, hh: byId.get(c.household) })));
     if (!rows.length) { body.replaceChildren(empty(t('day.households_none'))); return 'empty'; }
     body.replaceChildren(h('p', { class: 'muted' }, t('day.households_count', { n: rows.length, teams: teams.map((x) => x.name).join(', ') })),
-      h('div', { class: 'scroll-x' }, h('table', { class: 'table', id: 'household-table' },
+      h('div', { class: 'scroll-x' }, h('table', { class: 'table cards', id: 'household-table' },
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('col.household')), h('th', { scope: 'col' }, t('col.address')),
           h('th', { scope: 'col' }, t('col.team')), h('th', { scope: 'col' }, t('col.contract_end')))),
         h('tbody', {}, ...rows.map(({ tm, c, hh: x }) => h('tr', { 'data-household': String(c.household) },
-          h('th', { scope: 'row' }, x ? x.name : `#${c.household}`), h('td', {}, x ? x.address : ''),
-          h('td', {}, tm.name),
-          h('td', {}, c.end_date, c.renewal_due ? h('span', { class: 'badge st-due' }, t('contract.renew')) : null)))))));
+          h('th', { scope: 'row' }, x ? x.name : `#${c.household}`), h('td', { class: 'muted' }, x ? x.address : ''),
+          h('td', { class: 'wide-sm' }, tm.name),
+          h('td', { class: 'wide-sm', 'data-label': t('col.contract_end') }, dateOnly(c.end_date), c.renewal_due ? ' ' : null, c.renewal_due ? h('span', { class: 'badge st-due' }, t('contract.renew')) : null)))))));
     return undefined;
   }, { cls: 'wide' });
 }

@@ -13,13 +13,14 @@ async function transition(r, action, body = {}) {
 
 function refItem(r, name, actions) {
   const slot = h('div', { class: 'visit-slot' });
+  // The item first: the action buttons close over it.
   const li = h('li', { class: 'inbox-item', 'data-referral': String(r.id), 'data-patient': String(r.patient) },
     h('div', { class: 'task-top' }, patientLink(name(r.patient)),
       h('span', { class: `badge urg-${r.urgency}` }, t(`urg.${r.urgency}`))),
     h('div', {}, r.reason),
     h('div', { class: 'muted small' }, t('inbox.ref_meta', { date: when(r.created_ms, true), by: r.created_by || '–', dir: t(`ref.dir.${r.direction}`) })),
-    r.note ? h('div', { class: 'small' }, t('inbox.note', { note: r.note })) : null,
-    h('div', { class: 'form-actions' }, ...actions(r, li, slot)), slot);
+    r.note ? h('div', { class: 'small' }, t('inbox.note', { note: r.note })) : null);
+  li.append(h('div', { class: 'form-actions' }, ...actions(r, li, slot)), slot);
   return li;
 }
 

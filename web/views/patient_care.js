@@ -3,32 +3,42 @@
 // the buttons to record a visit, refer or ask for a consult (dialogs that
 // post to the API with CSRF), and one timeline of alerts, tasks, visits,
 // referrals and consults. Sections the user may not read are left out.
-import { card, dialog, form, tierBadge, sevBadge, when, h, empty, api, t, announce, tOr } from '../lib/care.js';
+import { card, dialog, form, tierBadge, sevBadge, when, dateOnly, h, empty, api, t, announce, tOr } from '../lib/care.js';
 import { visitFields, visitBody } from './tasks.js';
 import { onEvents } from '../lib/live.js';
 
 // A read the role may not make (403/404) gives null instead of failing.
 const maybe = (p) => p.catch((e) => { if (e.status === 403 || e.status === 404) return null; throw e; });
+// Whether ME's scopes (GET /api/v1/me) allow SCOPE ('x.read'): exact, 'x.*'
+// or '*'. No user (a server without authentication): yes.
+function can(me, scope) {
+  if (!me || typeof me.scopes !== 'string') return true;
+  const res = scope.split('.')[0];
+  return me.scopes.split(' ').some((s) => s === '*' || s === scope || s === `${res}.*`);
+}
+// GET PATH when ME holds SCOPE, else null without asking (no 403 noise).
+const read = (me, scope, path) => (can(me, scope) ? maybe(api(path)) : Promise.resolve(null));
 
-async function loadCare(pid) {
+async function loadCare(pid, me) {
   const [conds, assess, contracts] = await Promise.all([
-    maybe(api(`/api/v1/patients/${pid}/conditions`)),
-    maybe(api(`/api/v1/patients/${pid}/assessment`)),
-    maybe(api(`/api/v1/contracts?patient=${pid}`)),
+    read(me, 'condition.read', `/api/v1/patients/${pid}/conditions`),
+    read(me, 'assessment.read', `/api/v1/patients/${pid}/assessment`),
+    read(me, 'contract.read', `/api/v1/contracts?patient=${pid}`),
   ]);
-  const active = contracts ? contracts.contracts.filter((c) => c.status === 'active') : [];
-  const teams = await Promise.all(active.map((c) => maybe(api(`/api/v1/teams/${c.team}`))));
+  // null when the role may not read contracts: the line is left out.
+  const active = contracts ? contracts.contracts.filter((c) => c.status === 'active') : null;
+  const teams = await Promise.all((active || []).map((c) => maybe(api(`/api/v1/teams/${c.team}`))));
   return { conds, assess, active, teams };
 }
 
-async function loadTimeline(pid) {
+async function loadTimeline(pid, me) {
   const [alerts, tasks, done, visits, refs, cons] = await Promise.all([
-    maybe(api(`/api/v1/alerts?patient=${pid}`)),
-    maybe(api('/api/v1/tasks')),
-    maybe(api('/api/v1/tasks?state=done')),
-    maybe(api(`/api/v1/visits?patient=${pid}&limit=100`)),
-    maybe(api(`/api/v1/referrals?patient=${pid}`)),
-    maybe(api('/api/v1/consults')),
+    read(me, 'alert.read', `/api/v1/alerts?patient=${pid}`),
+    read(me, 'task.read', '/api/v1/tasks'),
+    read(me, 'task.read', '/api/v1/tasks?state=done'),
+    read(me, 'visit.read', `/api/v1/visits?patient=${pid}&limit=100`),
+    read(me, 'referral.read', `/api/v1/referrals?patient=${pid}`),
+    read(me, 'consult.read', '/api/v1/consults'),
   ]);
   const ev = [];
   for (const a of alerts ? alerts.alerts : []) {
@@ -36,7 +46,7 @@ async function loadTimeline(pid) {
   }
   // The task list has no patient filter: the visible list, filtered here.
   for (const k of [...(tasks ? tasks.tasks : []), ...(done ? done.tasks : [])].filter((x) => x.patient === pid)) {
-    ev.push({ ms: k.state === 'done' ? k.done_ms : k.due_ms, kind: 'task', id: k.id, title: tOr(`task.${k.kind}`, k.kind), text: k.reason,
+    ev.push({ ms: k.state === 'done' ? k.done_ms : k.due_ms, kind: 'task', id: k.id, title: tOr(`task.${k.kind}`, k.kind), text: tOr(`reason.${k.reason}`, k.reason),
       state: k.state === 'done' ? t('task.done') : t('task.due_on', { date: when(k.due_ms) }) });
   }
   for (const v of visits ? visits.visits : []) {
@@ -44,7 +54,7 @@ async function loadTimeline(pid) {
     if (v.sbp) bits.push(`${Math.round(v.sbp)}/${Math.round(v.dbp)} mmHg`);
     if (v.glucose_mmol) bits.push(`FPG ${v.glucose_mmol} mmol/L`);
     ev.push({ ms: Date.parse(v.time), kind: 'visit', id: v.id, title: t(`visit.kind.${v.kind}`), text: bits.join(' · ') || v.note,
-      state: v.next_date ? t('visit.next', { date: v.next_date }) : '' });
+      state: v.next_date ? t('visit.next', { date: dateOnly(v.next_date) }) : '' });
   }
   for (const r of refs ? refs.referrals : []) {
     ev.push({ ms: r.created_ms, kind: 'referral', id: r.id, title: `${t(`ref.dir.${r.direction}`)} · ${t(`urg.${r.urgency}`)}`, text: r.reason, state: t(`ref.st.${r.state}`) });
@@ -74,7 +84,7 @@ function headerLine({ conds, assess, active, teams }) {
   }
   if (active) {
     parts.push(h('div', { class: 'kv', id: 'care-contract' }, h('span', { class: 'label' }, t('care.contract')),
-      active.length ? active.map((c, i) => h('span', {}, t('care.contract_line', { team: teams[i] ? teams[i].name : `#${c.team}`, end: c.end_date }),
+      active.length ? active.map((c, i) => h('span', {}, t('care.contract_line', { team: teams[i] ? teams[i].name : `#${c.team}`, end: dateOnly(c.end_date) }),
         c.renewal_due ? h('span', { class: 'badge st-due' }, t('contract.renew')) : null)) : h('span', { class: 'muted' }, t('care.no_contract'))));
   }
   return parts;
@@ -91,7 +101,9 @@ function actionButtons(p, me, refresh) {
   };
   const visit = open(t('care.record_visit'), [...visitFields(),
     { name: 'next_date', label: t('visit.next_date'), type: 'date' }], t('form.save'), async (v) => {
-    const b = { patient: p.id, ...visitBody(v) };
+    // POST /api/v1/visits requires the visit's time (RFC 3339); the task
+    // completion route stamps it itself.
+    const b = { patient: p.id, time: new Date().toISOString(), ...visitBody(v) };
     if (v.next_date) b.next_date = v.next_date;
     await api('/api/v1/visits', { method: 'POST', body: b });
   });
@@ -125,7 +137,7 @@ function actionButtons(p, me, refresh) {
 export function careSections(p, me) {
   const clinical = !me || me.role !== 'patient';
   const timeline = card('timeline', t('tl.title'), async (body) => {
-    const ev = await loadTimeline(p.id);
+    const ev = await loadTimeline(p.id, me);
     if (!ev.length) { body.replaceChildren(empty(t('tl.none'))); return 'empty'; }
     body.replaceChildren(h('ol', { class: 'timeline' }, ...ev.slice(0, 60).map((e) => h('li', { class: `tl-${e.kind}`, 'data-kind': e.kind, 'data-id': String(e.id) },
       h('span', { class: 'tl-dot', 'aria-hidden': 'true' }),
@@ -135,9 +147,10 @@ export function careSections(p, me) {
     return undefined;
   }, { cls: 'wide' });
   const care = card('care', t('care.title'), async (body) => {
-    const c = await loadCare(p.id);
+    const c = await loadCare(p.id, me);
     const line = headerLine(c);
-    body.replaceChildren(h('div', { class: 'care-line' }, ...line), clinical ? actionButtons(p, me, () => { care.run(); timeline.run(); }) : null);
+    body.replaceChildren(h('div', { class: 'care-line' }, ...line),
+      ...(clinical ? [actionButtons(p, me, () => { care.run(); timeline.run(); })] : []));
     return line.length ? undefined : 'empty';
   }, { cls: 'wide' });
   onEvents((evs) => { if (evs.some((e) => e.patient === p.id)) { care.run(); timeline.run(); } });

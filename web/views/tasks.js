@@ -56,7 +56,8 @@ function taskCard(k, name, body) {
   const slot = h('div', { class: 'visit-slot' });
   const li = h('li', { class: `task-card ${k.days_overdue > 0 ? 'overdue' : ''}`, 'data-task': String(k.id), 'data-patient': String(k.patient) },
     h('div', { class: 'task-top' }, patientLink(p), tierBadge(k.tier_rank)),
-    h('div', {}, tOr(`task.${k.kind}`, k.kind), h('span', { class: 'muted' }, ` · ${k.reason}`)),
+    h('div', {}, h('span', { class: 'task-kind', 'data-kind': k.kind }, tOr(`task.${k.kind}`, k.kind)),
+      h('span', { class: 'muted' }, ` · ${tOr(`reason.${k.reason}`, k.reason)}`)),
     h('div', { class: 'muted small' }, t('task.due_on', { date: when(k.due_ms) }), ' · ',
       k.days_overdue > 0 ? h('strong', { class: 'bad' }, t('task.days', { n: k.days_overdue })) : k.due_ms < endOfToday() ? t('task.today') : ''),
     open, slot);
