@@ -1,6 +1,9 @@
 // bench_web.mjs - time to a rendered patient page with a year of readings
-// (5-minute CGM, home BP, HR, SpO2, weight, meter glucose, labs), and to the
-// patient list, in Debian's chromium driven by playwright-core.
+// (5-minute CGM, home BP, HR, SpO2, weight, meter glucose, labs), to the
+// patient list, and, on the full demo region (300 patients, tiers, alerts,
+// tasks), to the family doctor's day (first meaningful paint: the
+// follow-up list; target < 1 s) and to the population view, in Debian's
+// chromium driven by playwright-core.
 //   node bench/bench_web.mjs <vigil binary> [runs]
 // Exits 77 when chromium or playwright-core is missing. `make bench` runs it
 // through bench/run.sh.
@@ -19,6 +22,7 @@ const { startServer, req, createPatient } = await import(join(root, 'tests/api/l
 
 const DAY = 86400000, MIN5 = 300000;
 const s = await startServer({ args: ['--demo', '--demo-patients', '20', '--web-root', WEB_ROOT] });
+let region = null; // the default demo (300 patients) for the care views
 let browser;
 try {
   // One patient with a year of readings.
@@ -53,18 +57,20 @@ try {
   if (r.status !== 200 || r.body.accepted !== rows.length) throw new Error(`batch: ${r.status} ${r.text.slice(0, 200)}`);
   const total = n + rows.length;
 
-  const auth = (await fetch(`${s.url}/api/v1/me`)).status !== 404; // sign in as a doctor
+  // Sign in as demo.admin (org 0: every patient, so the bench patient too)
+  // or, for the doctor's day, as demo.doctor.
+  const auth = (await fetch(`${s.url}/api/v1/me`)).status !== 404;
   browser = await launch(chromium);
   const med = (a) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)];
   const results = [];
-  const measure = async (name, viewport, fn) => {
+  const measure = async (name, viewport, fn, { role = 'admin', srv = s } = {}) => {
     const times = [];
     let extra = '';
     for (let i = 0; i < RUNS; i++) {
       const page = await newPage(browser, { viewport });
       if (auth) {
-        const r = await page.context().request.post(`${s.url}/api/v1/auth/login`,
-          { data: { username: 'demo.doctor', password: 'Vigil-demo-doctor-1' } });
+        const r = await page.context().request.post(`${srv.url}/api/v1/auth/login`,
+          { data: { username: `demo.${role}`, password: `Vigil-demo-${role}-1` } });
         if (r.status() !== 200) throw new Error(`login: ${r.status()}`);
       }
       const got = await fn(page);
@@ -108,14 +114,42 @@ try {
       return { ms, extra };
     });
   }
+  // The care views on the full demo region (default --demo: 300 patients).
+  const t0 = Date.now();
+  region = await startServer({ args: ['--demo', '--web-root', WEB_ROOT] });
+  const seedMs = Date.now() - t0;
+  const endMark = (page, name) => page.evaluate((n) => {
+    const m = performance.getEntriesByName(n, 'measure');
+    return m.length ? m[m.length - 1].startTime + m[m.length - 1].duration : null;
+  }, name);
+  for (const [vpName, vp] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+    await measure(`doctor's day, ${vpName}: first paint (navigation -> follow-ups)`, vp, async (page) => {
+      await page.goto(`${region.url}/`);
+      await page.waitForSelector('.day-view[data-state=ready]');
+      const first = await endMark(page, 'vigil:day-first');
+      const all = await endMark(page, 'vigil:day');
+      const rows = await page.locator('#task-table tbody tr').count();
+      const alerts = await page.locator('#alerts li[data-alert]').count();
+      const hh = await page.locator('#household-table tbody tr').count();
+      return { ms: first, extra: `all cards ${all.toFixed(0)} ms; ${rows} follow-ups, ${alerts} open alerts, ${hh} households` };
+    }, { role: 'doctor', srv: region });
+  }
+  await measure('population, desktop (navigation -> report drawn)', DESKTOP, async (page) => {
+    await page.goto(`${region.url}/#/population`);
+    await page.waitForSelector('#pop-report[data-state=ready]');
+    const ms = await endMark(page, 'vigil:pop') ?? await page.evaluate(() => performance.now());
+    return { ms, extra: `${await page.locator('#pop-report tr[data-key]').count()} indicator rows` };
+  }, { role: 'admin', srv: region });
+  console.log(`bench_web: demo region (300 patients) seeded and serving in ${seedMs} ms`);
   const v = (await req(`${s.url}/healthz`)).status === 200 ? '' : ' (server unhealthy)';
   console.log(`bench_web: chromium ${browser.version()}, ${RUNS} runs each, patient ${pid} with ${total} readings over 365 days (${n} CGM at 5 min)${v}`);
-  console.log('view'.padEnd(62), 'median_ms'.padStart(9), 'min_ms'.padStart(7), 'max_ms'.padStart(7), ' notes');
+  console.log('view'.padEnd(66), 'median_ms'.padStart(9), 'min_ms'.padStart(7), 'max_ms'.padStart(7), ' notes');
   for (const x of results) {
-    console.log(x.name.padEnd(62), med(x.times).toFixed(0).padStart(9), Math.min(...x.times).toFixed(0).padStart(7),
-      Math.max(...x.times).toFixed(0).padStart(7), ` ${x.extra}`);
+    console.log(x.name.padEnd(66), med(x.times).toFixed(0).padStart(9), Math.min(...x.times).toFixed(0).padStart(7),
+      Math.max(...x.times).toFixed(0).padStart(7), ` ${x.extra}; runs ${x.times.map((t) => t.toFixed(0)).join(' ')}`);
   }
 } finally {
   if (browser) await browser.close();
   await s.stop();
+  if (region) await region.stop();
 }

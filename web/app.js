@@ -16,6 +16,7 @@ import { renderInbox } from './views/inbox.js';
 import { renderPopulation, renderIndicatorPatients } from './views/population.js';
 import { renderAdmin } from './views/admin.js';
 import { startLive, stopLive, clearEvents } from './lib/live.js';
+import { can } from './lib/care.js';
 
 const main = document.getElementById('main');
 // auth: 'none' when the server has no /api/v1/me (no authentication),
@@ -109,9 +110,9 @@ async function logout() {
   location.hash = '#/login';
 }
 
-// Care events for every clinical user (patients have no events.read).
+// Care events for users who may read them (not patients, not researchers).
 function live() {
-  if (session.auth === 'none' || (session.user && session.user.role !== 'patient')) startLive();
+  if (session.auth === 'none' || (session.user && session.user.role !== 'patient' && can(session.user, 'events.read'))) startLive();
 }
 
 let lastHash = null;

@@ -49,7 +49,11 @@ export async function newPage(browser, { viewport = DESKTOP, locale = 'en-US', t
   return page;
 }
 
+// Saves a full-page screenshot; first fails when the page shows a value
+// that was never filled in (null, undefined, NaN as words of its text).
 export async function shot(page, name) {
+  const bad = await page.evaluate(() => (document.body.innerText.match(/\b(null|undefined|NaN)\b/g) || []).join(', '));
+  if (bad) throw new Error(`${name}: the page shows ${bad}`);
   mkdirSync(OUT_DIR, { recursive: true });
   const path = join(OUT_DIR, `${name}.png`);
   await page.screenshot({ path, fullPage: true });

@@ -119,9 +119,6 @@ async function apiAs(page, path) {
 // The day and task views ask for tasks due before the end of today + 14
 // days in the browser's time zone; the same bound from the page.
 const dueBound = (page) => page.evaluate(() => { const d = new Date(); d.setHours(24, 0, 0, 0); return d.getTime() + 14 * 86400000; });
-// Roles without a list's scope (a patient: alerts, tasks, ...) get 403s
-// the view expects; any other console error fails.
-const only403 = (errs) => errs.filter((e) => !/status of 403/.test(e));
 const noSideScroll = async (page) => assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no sideways scroll');
 
 test('doctor: day shows follow-ups (tier order), alerts by severity, households; ack one; live alert; phone', async () => {
@@ -378,21 +375,37 @@ test('admin: population with numerators that open their patients, CSV; admin lis
 
 test('patient: own page with care header, no nav, another patient refused', async () => {
   const { page, user } = await open('patient', '', PHONE);
-  await page.waitForSelector('#care[data-state]:not([data-state="loading"])');
+  await settled(page, '#care, #timeline');
+  await page.waitForSelector('.patient-view[data-state="ready"]');
   assert.equal(new URL(page.url()).hash, `#/patients/${user.patient_id}`);
   assert.equal(await page.locator('#nav a').count(), 0);
   assert.equal(await page.locator('#act-visit').count(), 0);
+  // Conditions are the patient's own to read; the care lists are not
+  // asked for at all (no scope), so their own page logs no error.
+  const conds = (await apiAs(page, `/api/v1/patients/${user.patient_id}/conditions`)).conditions.filter((c) => c.status === 'active');
+  assert.equal(await page.locator('#care-conditions .badge').count(), conds.length);
+  assert.equal(await page.locator('#care-contract').count(), 0, 'no contract line without contract.read');
+  await noSideScroll(page);
   await shot(page, 'patient-self-care-phone');
+  assert.deepEqual(page.errors, []);
+  // Another patient's page: the server refuses it, the page says so. That
+  // one refused request is the only console error allowed.
   const expected = [];
   page.removeAllListeners('console');
-  page.on('console', (m) => { if (m.type() === 'error') (/403|404/.test(m.text()) ? expected : page.errors).push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error') (/status of (403|404)/.test(m.text()) ? expected : page.errors).push(m.text()); });
   const other = user.patient_id === 1 ? 2 : 1;
+  const r = await page.context().request.get(`${srv.url}/api/v1/patients/${other}`);
+  assert.ok(r.status() === 403 || r.status() === 404, `another patient: ${r.status()}`);
   await page.goto(`${srv.url}/#/patients/${other}`);
-  await page.waitForSelector('.state.empty');
-  assert.match(await page.textContent('main'), /do not have access|no patient/i);
-  await page.goto(`${srv.url}/#/day`);
-  await page.waitForFunction((id) => location.hash === `#/patients/${id}`, user.patient_id);
-  // A patient may not read the care-flow lists (403 by policy).
-  assert.deepEqual(only403(page.errors), []);
+  await page.waitForSelector('.view .state.empty');
+  assert.match(await page.textContent('main'), /do not have access|There is no patient/);
+  assert.equal(await page.locator('#patient-name').count(), 0);
+  assert.equal(expected.length, 1, `refused requests: ${expected.join(' | ')}`);
+  // Care pages are not theirs: back to their own page.
+  for (const hash of ['#/day', '#/patients', '#/inbox']) {
+    await page.goto(`${srv.url}/${hash}`);
+    await page.waitForFunction((id) => location.hash === `#/patients/${id}`, user.patient_id);
+  }
+  assert.deepEqual(page.errors, []);
   await page.context().close();
 });

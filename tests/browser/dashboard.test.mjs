@@ -357,6 +357,8 @@ test('role home pages and navigation; a doctor lists only their patients', async
     };
     for (const [role, [hash, nav]] of Object.entries(homes)) {
       const page = await newPage(browser);
+      const refused = [];
+      page.on('response', (r) => { if (r.status() >= 400) refused.push(`${r.status()} ${r.url().replace(s.url, '')}`); });
       await signIn(page, s.url, role);
       await page.goto(`${s.url}/`);
       await page.waitForFunction((h) => location.hash === h && document.querySelector('main .view'), hash);
@@ -366,6 +368,16 @@ test('role home pages and navigation; a doctor lists only their patients', async
       if (!nav.includes('admin')) {
         await page.goto(`${s.url}/#/admin`);
         await page.waitForFunction((h) => location.hash === h, hash);
+      }
+      if (role === 'researcher') {
+        // report.read without org.read or report.patients: their own
+        // organisation's report, counts without links to patients.
+        await page.waitForSelector('#pop-report[data-state="ready"]');
+        assert.equal(await page.locator('#pop-report a[data-part]').count(), 0);
+        assert.ok(await page.locator('#pop-report span[data-part]').count() > 0);
+        assert.equal(await page.locator('#pop-org option').count(), 1);
+        assert.doesNotMatch(await page.textContent('#pop-org'), /^#/);
+        await shot(page, 'population-researcher-desktop');
       }
       if (role === 'doctor') {
         // The patient list is the doctor's visible set, as the API gives it.
@@ -389,7 +401,8 @@ test('role home pages and navigation; a doctor lists only their patients', async
         assert.deepEqual((await rows(page)).map((r) => r.id), mine);
         console.log(`doctor's patient list: ${mine.length} of ${all.length} demo patients (team contracts)`);
       }
-      noErrors(page, (e) => /status of 403/.test(e)); // lists a role may not read
+      assert.deepEqual(refused, [], `${role}: refused requests`);
+      noErrors(page);
       await page.context().close();
     }
   } finally { await s.stop(); }

@@ -135,6 +135,14 @@ export function dialog(title, content) {
 
 export { h, loading, empty, failure, announce, api, t };
 
+// Whether ME's scopes (GET /api/v1/me) allow SCOPE ('x.read'): exact, 'x.*'
+// or '*'. No user or no scopes (a server without authentication): yes.
+export function can(me, scope) {
+  if (!me || typeof me.scopes !== 'string') return true;
+  const res = scope.split('.')[0];
+  return me.scopes.split(' ').some((s) => s === '*' || s === scope || s === `${res}.*`);
+}
+
 // The message for KEY, or FALLBACK when the table has none (rule and task
 // kinds the server may add later show their code rather than a key).
 export function tOr(key, fallback) {

@@ -1,7 +1,7 @@
 // admin.js - administration (read-only lists): organisations as a tree,
 // teams with their members, devices, and what the server does not expose
 // yet (users, alert rules) said plainly.
-import { card, h, empty, api, t, tOr } from '../lib/care.js';
+import { card, h, empty, api, t, tOr, withNames, patientLink, when } from '../lib/care.js';
 
 const table = (id, cols, rows) => h('div', { class: 'scroll-x' }, h('table', { class: 'table', id },
   h('thead', {}, h('tr', {}, ...cols.map((c) => h('th', { scope: 'col' }, c)))),
@@ -30,9 +30,11 @@ export async function renderAdmin(main) {
   const devices = card('adm-devices', t('admin.devices'), async (body) => {
     const { devices: list, next_cursor: more } = await api('/api/v1/devices?limit=200');
     if (!list.length) { body.replaceChildren(empty(t('admin.none'))); return 'empty'; }
+    const name = await withNames(list);
+    const seen = (x) => (!x ? t('admin.never') : typeof x === 'number' ? when(x, true) : x);
     body.replaceChildren(table('device-table', [t('admin.serial'), t('admin.kind'), t('col.patient'), t('admin.last_seen')],
-      list.map((d) => [d.serial, d.kind, d.patient ? h('a', { href: `#/patients/${d.patient}` }, `#${d.patient}`) : '–', d.last_seen || t('admin.never')])),
-    more ? h('p', { class: 'muted' }, t('admin.first_n', { n: list.length })) : null);
+      list.map((d) => [d.serial, d.kind, d.patient ? patientLink(name(d.patient)) : '–', seen(d.last_seen)])),
+    ...(more ? [h('p', { class: 'muted' }, t('admin.first_n', { n: list.length }))] : []));
     return undefined;
   }, { cls: 'wide' });
   const gaps = card('adm-gaps', t('admin.users_rules'), async (body) => {

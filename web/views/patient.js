@@ -274,7 +274,9 @@ export async function renderPatient(main, id, rerender, me = null) {
   timeline.run();
   await Promise.all(sections.map((s) => s.run()));
   if (sig.aborted) return;
-  main.querySelector('.patient-view').dataset.state = 'ready';
+  const view = main.querySelector('.patient-view');
+  if (!view) return; // left for another view meanwhile
+  view.dataset.state = 'ready';
   // Read by bench/bench_web.mjs: time from route to every section drawn.
   performance.measure('vigil:patient', 'vigil:patient-start');
 }

@@ -3,19 +3,12 @@
 // the buttons to record a visit, refer or ask for a consult (dialogs that
 // post to the API with CSRF), and one timeline of alerts, tasks, visits,
 // referrals and consults. Sections the user may not read are left out.
-import { card, dialog, form, tierBadge, sevBadge, when, dateOnly, h, empty, api, t, announce, tOr } from '../lib/care.js';
+import { card, dialog, form, tierBadge, sevBadge, when, dateOnly, h, empty, api, t, announce, tOr, can } from '../lib/care.js';
 import { visitFields, visitBody } from './tasks.js';
 import { onEvents } from '../lib/live.js';
 
 // A read the role may not make (403/404) gives null instead of failing.
 const maybe = (p) => p.catch((e) => { if (e.status === 403 || e.status === 404) return null; throw e; });
-// Whether ME's scopes (GET /api/v1/me) allow SCOPE ('x.read'): exact, 'x.*'
-// or '*'. No user (a server without authentication): yes.
-function can(me, scope) {
-  if (!me || typeof me.scopes !== 'string') return true;
-  const res = scope.split('.')[0];
-  return me.scopes.split(' ').some((s) => s === '*' || s === scope || s === `${res}.*`);
-}
 // GET PATH when ME holds SCOPE, else null without asking (no 403 noise).
 const read = (me, scope, path) => (can(me, scope) ? maybe(api(path)) : Promise.resolve(null));
 

@@ -4,7 +4,7 @@
 // alert response, and the direct children. Each number links to the list
 // of patients behind it (#/population/{org}/{period}/{key}/{part}); CSV
 // is the API's own format=csv.
-import { card, withNames, patientLink, h, empty, api, t } from '../lib/care.js';
+import { card, withNames, patientLink, h, empty, api, t, can } from '../lib/care.js';
 import { fmtNum } from '../lib/i18n.js';
 
 const sel = { org: null, period: null };
@@ -28,26 +28,33 @@ const GROUPS = [
 ];
 
 const pct = (r) => (r === null || r === undefined ? '–' : `${fmtNum(r * 100, 1)} %`);
-const link = (org, period, key, part, n) => h('a', {
+// Numbers link to their patients only for users who may list them
+// (report.patients); a researcher sees the counts alone.
+let linkable = true;
+const link = (org, period, key, part, n) => (!linkable ? h('span', { 'data-indicator': key, 'data-part': part }, fmtNum(n)) : h('a', {
   href: `#/population/${org}/${period}/${encodeURIComponent(key)}/${part}`,
   'data-indicator': key, 'data-part': part, 'aria-label': t('pop.list_of', { n, part: t(`pop.${part}`), name: t(`ind.${key}`) }),
-}, fmtNum(n));
+}, fmtNum(n)));
 
 function indicatorTable(org, period, list, id) {
-  return h('table', { class: 'table ind-table', id },
+  return h('table', { class: 'table ind-table cards cards3', id },
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('pop.indicator')),
       h('th', { scope: 'col', class: 'num' }, t('pop.numerator')), h('th', { scope: 'col', class: 'num' }, t('pop.denominator')),
       h('th', { scope: 'col', class: 'num' }, t('pop.rate')))),
     h('tbody', {}, ...list.map((i) => h('tr', { 'data-key': i.key },
-      h('th', { scope: 'row', title: i.label }, t(`ind.${i.key}`)),
-      h('td', { class: 'num' }, link(org, period, i.key, 'numerator', i.numerator)),
-      h('td', { class: 'num' }, link(org, period, i.key, 'denominator', i.denominator)),
-      h('td', { class: 'num' }, h('span', { class: 'rate-bar' }, pct(i.rate)))))));
+      h('th', { scope: 'row', title: i.label, class: 'wide-sm' }, t(`ind.${i.key}`)),
+      h('td', { class: 'num', 'data-label': t('pop.numerator') }, link(org, period, i.key, 'numerator', i.numerator)),
+      h('td', { class: 'num', 'data-label': t('pop.denominator') }, link(org, period, i.key, 'denominator', i.denominator)),
+      h('td', { class: 'num', 'data-label': t('pop.rate') }, h('span', { class: 'rate-bar' }, pct(i.rate)))))));
 }
 
 export async function renderPopulation(main, me) {
+  linkable = can(me, 'report.patients');
   const orgs = card('pop', t('pop.title'), async (body) => {
-    const { organizations } = await api('/api/v1/organizations?limit=1000');
+    // Without org.read (a researcher) the choice is the user's own
+    // organisation, named by the report once it loads.
+    const { organizations } = can(me, 'org.read') ? await api('/api/v1/organizations?limit=1000')
+      : { organizations: me.org_id ? [{ id: me.org_id, name: `#${me.org_id}`, path: `/${me.org_id}/` }] : [] };
     if (!organizations.length) { body.replaceChildren(empty(t('pop.no_orgs'))); return 'empty'; }
     if (!sel.org || !organizations.some((o) => o.id === sel.org)) {
       sel.org = (organizations.find((o) => o.id === me.org_id) || organizations[0]).id;
@@ -69,6 +76,8 @@ export async function renderPopulation(main, me) {
       try {
         const r = await api(`/api/v1/reports/indicators?org=${sel.org}&period=${sel.period}`);
         const ind = r.org.indicators;
+        const opt = orgSel.selectedOptions[0];
+        if (opt && opt.textContent === `#${r.org.id}`) opt.textContent = r.org.name;
         const a = r.org.alerts;
         out.replaceChildren(
           h('p', { class: 'muted' }, t('pop.scope', { name: r.org.name, n: fmtNum(r.residents), start: r.period.start, end: r.period.end })),
@@ -78,13 +87,13 @@ export async function renderPopulation(main, me) {
             h('p', {}, t('pop.alerts_line', { raised: a.raised, acked: a.acknowledged, esc: a.escalated, open: a.open,
               median: a.ack_minutes.median === null ? '–' : fmtNum(a.ack_minutes.median, 0) }))) : null,
           r.children.length ? h('section', { class: 'pop-group' }, h('h3', {}, t('pop.children')),
-            h('div', { class: 'scroll-x' }, h('table', { class: 'table', id: 'pop-children' },
+            h('div', { class: 'scroll-x' }, h('table', { class: 'table cards cards3', id: 'pop-children' },
               h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('col.org')),
                 ...['hearts.bp_controlled', 'china.htn_standard_management', 'china.contract_coverage'].map((k) => h('th', { scope: 'col', class: 'num' }, t(`ind.${k}`))))),
-              h('tbody', {}, ...r.children.map((c) => h('tr', {}, h('th', { scope: 'row' }, c.name),
+              h('tbody', {}, ...r.children.map((c) => h('tr', {}, h('th', { scope: 'row', class: 'wide-sm' }, c.name),
                 ...['hearts.bp_controlled', 'china.htn_standard_management', 'china.contract_coverage'].map((k) => {
                   const i = c.indicators.find((x) => x.key === k);
-                  return h('td', { class: 'num' }, i ? [link(c.id, sel.period, k, 'numerator', i.numerator), ' / ',
+                  return h('td', { class: 'num', 'data-label': t(`ind.${k}`) }, i ? [link(c.id, sel.period, k, 'numerator', i.numerator), ' / ',
                     link(c.id, sel.period, k, 'denominator', i.denominator), h('div', { class: 'muted small' }, pct(i.rate))] : '–');
                 }))))))) : null);
         out.dataset.state = 'ready';
