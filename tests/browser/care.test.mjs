@@ -329,6 +329,9 @@ test('doctor: patient page header, record a visit and a consult from the page; z
   await settled(page, '#followups, #alerts, #households');
   assert.match(await page.textContent('#day-h'), /今日工作/);
   assert.equal(await page.textContent('#followups-h'), '随访：逾期及 14 天内到期');
+  // Alert values and task reasons from the message table, glucose in mmol/L.
+  assert.doesNotMatch(await page.textContent('#alerts'), /mg\/dL|readings/);
+  assert.doesNotMatch(await page.textContent('#followups'), /uncontrolled|within 30 days/);
   await shot(page, 'day-zh-desktop');
   assert.deepEqual(page.errors, []);
   await page.context().close();

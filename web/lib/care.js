@@ -3,7 +3,7 @@
 // badges, dates, and a small form builder whose submit posts with CSRF.
 import { api } from './api.js';
 import { h, loading, empty, failure, announce } from './dom.js';
-import { t, fmtDate } from './i18n.js';
+import { t, fmtDate, fmtNum, fmtGlucose } from './i18n.js';
 
 export const DAY = 86400000;
 
@@ -134,6 +134,26 @@ export function dialog(title, content) {
 }
 
 export { h, loading, empty, failure, announce, api, t };
+
+// An alert's message in the user's language and glucose unit. The server
+// writes threshold alerts as '<what> <value> (<n> readings)' in English
+// and mg/dL (care_assess.c thr_alert); other messages are shown as sent.
+const WHAT = { SBP: 'sbp', DBP: 'dbp', 'glucose mg/dL': 'glucose', 'CGM glucose mg/dL': 'cgm', 'fasting glucose mg/dL': 'fpg' };
+export function alertText(a) {
+  const m = /^(.+) (-?[\d.]+) \((\d+) readings\)$/.exec(a.message || '');
+  const what = m && WHAT[m[1]];
+  if (!what) return a.message;
+  const v = Number(m[2]);
+  const value = what === 'sbp' || what === 'dbp' ? `${fmtNum(v, 0)} mmHg` : fmtGlucose(v);
+  return t('alert.msg', { what: t(`alert.what.${what}`), value, n: Number(m[3]) });
+}
+
+// A task's reason: rule codes and the scheduled kinds (whose server text
+// is English) from the message table; free text (care plans) as written.
+export function taskReason(k) {
+  if (k.source === 'schedule') return tOr(`reason.${k.kind}`, k.reason);
+  return tOr(`reason.${k.reason}`, k.reason);
+}
 
 // Whether ME's scopes (GET /api/v1/me) allow SCOPE ('x.read'): exact, 'x.*'
 // or '*'. No user or no scopes (a server without authentication): yes.

@@ -3,7 +3,7 @@
 // by severity with acknowledge in one tap, and the households the doctor's
 // teams have contracts with. Live: new alerts reload the alert card.
 import {
-  card, withNames, patientLink, tierBadge, sevBadge, when, dateOnly, endOfToday, h, empty, api, t, announce, tOr, DAY,
+  card, withNames, patientLink, tierBadge, sevBadge, when, dateOnly, endOfToday, h, empty, api, t, announce, tOr, DAY, alertText, taskReason,
 } from '../lib/care.js';
 import { onEvents } from '../lib/live.js';
 
@@ -18,7 +18,7 @@ export function tasksTable(tasks, name, { action } = {}) {
     h('tbody', {}, ...tasks.map((k) => h('tr', { 'data-task': String(k.id), 'data-patient': String(k.patient), class: k.days_overdue > 0 ? 'overdue' : '' },
       h('th', { scope: 'row' }, patientLink(name(k.patient))),
       h('td', {}, tierBadge(k.tier_rank)),
-      h('td', { class: 'wide-sm' }, tOr(`task.${k.kind}`, k.kind), h('div', { class: 'muted small' }, tOr(`reason.${k.reason}`, k.reason))),
+      h('td', { class: 'wide-sm' }, tOr(`task.${k.kind}`, k.kind), h('div', { class: 'muted small' }, taskReason(k))),
       h('td', { 'data-label': t('col.due') }, when(k.due_ms)),
       h('td', { class: 'num' }, k.days_overdue > 0 ? t('task.days', { n: k.days_overdue }) : k.due_ms < endOfToday() ? t('task.today') : '–'),
       action ? h('td', {}, action(k)) : null))));
@@ -52,7 +52,7 @@ function alertsCard() {
         });
         return h('li', { 'data-alert': String(a.id) },
           h('div', { class: 'alert-main' }, patientLink(name(a.patient)), h('span', { class: 'muted' }, ` · ${tOr(`rule.${a.rule}`, a.rule)}`),
-            h('div', { class: 'small' }, a.message),
+            h('div', { class: 'small' }, alertText(a)),
             h('div', { class: 'muted small' }, t('alert.since', { date: when(a.first_ms, true), n: a.repeats }),
               a.escalation_level ? ` · ${t('alert.escalated', { n: a.escalation_level })}` : '')),
           btn);

@@ -3,7 +3,7 @@
 // the buttons to record a visit, refer or ask for a consult (dialogs that
 // post to the API with CSRF), and one timeline of alerts, tasks, visits,
 // referrals and consults. Sections the user may not read are left out.
-import { card, dialog, form, tierBadge, sevBadge, when, dateOnly, h, empty, api, t, announce, tOr, can } from '../lib/care.js';
+import { card, dialog, form, tierBadge, sevBadge, when, dateOnly, h, empty, api, t, announce, tOr, can, alertText, taskReason } from '../lib/care.js';
 import { visitFields, visitBody } from './tasks.js';
 import { onEvents } from '../lib/live.js';
 
@@ -35,11 +35,11 @@ async function loadTimeline(pid, me) {
   ]);
   const ev = [];
   for (const a of alerts ? alerts.alerts : []) {
-    ev.push({ ms: a.first_ms, kind: 'alert', id: a.id, badge: sevBadge(a.severity), title: tOr(`rule.${a.rule}`, a.rule), text: a.message, state: t(`alert.st.${a.state}`) });
+    ev.push({ ms: a.first_ms, kind: 'alert', id: a.id, badge: sevBadge(a.severity), title: tOr(`rule.${a.rule}`, a.rule), text: alertText(a), state: t(`alert.st.${a.state}`) });
   }
   // The task list has no patient filter: the visible list, filtered here.
   for (const k of [...(tasks ? tasks.tasks : []), ...(done ? done.tasks : [])].filter((x) => x.patient === pid)) {
-    ev.push({ ms: k.state === 'done' ? k.done_ms : k.due_ms, kind: 'task', id: k.id, title: tOr(`task.${k.kind}`, k.kind), text: tOr(`reason.${k.reason}`, k.reason),
+    ev.push({ ms: k.state === 'done' ? k.done_ms : k.due_ms, kind: 'task', id: k.id, title: tOr(`task.${k.kind}`, k.kind), text: taskReason(k),
       state: k.state === 'done' ? t('task.done') : t('task.due_on', { date: when(k.due_ms) }) });
   }
   for (const v of visits ? visits.visits : []) {

@@ -4,7 +4,7 @@
 // The server re-assesses the patient, which moves the next follow-up; the
 // card then shows the new date.
 import {
-  card, withNames, patientLink, tierBadge, when, endOfToday, form, h, empty, api, t, announce, DAY, tOr,
+  card, withNames, patientLink, tierBadge, when, endOfToday, form, h, empty, api, t, announce, DAY, tOr, taskReason,
 } from '../lib/care.js';
 import { getGlucoseUnit, MGDL_PER_MMOL } from '../lib/i18n.js';
 import { onEvents } from '../lib/live.js';
@@ -57,7 +57,7 @@ function taskCard(k, name, body) {
   const li = h('li', { class: `task-card ${k.days_overdue > 0 ? 'overdue' : ''}`, 'data-task': String(k.id), 'data-patient': String(k.patient) },
     h('div', { class: 'task-top' }, patientLink(p), tierBadge(k.tier_rank)),
     h('div', {}, h('span', { class: 'task-kind', 'data-kind': k.kind }, tOr(`task.${k.kind}`, k.kind)),
-      h('span', { class: 'muted' }, ` · ${tOr(`reason.${k.reason}`, k.reason)}`)),
+      h('span', { class: 'muted' }, ` · ${taskReason(k)}`)),
     h('div', { class: 'muted small' }, t('task.due_on', { date: when(k.due_ms) }), ' · ',
       k.days_overdue > 0 ? h('strong', { class: 'bad' }, t('task.days', { n: k.days_overdue })) : k.due_ms < endOfToday() ? t('task.today') : ''),
     open, slot);
