@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Client } from 'fhir-kit-client';
 import { startServer, req, STORE } from './lib.mjs';
 
-const DATA = join(process.env.VIGIL_SOURCE_DIR || '.', '..', 'shared', 'data',
+const DATA = join(process.env.VIGIL_TESTDATA || join(process.env.VIGIL_SOURCE_DIR || '.', '..', 'shared', 'data'),
   '06_fhir_r4_examples');
 let srv, fhir, base;
 

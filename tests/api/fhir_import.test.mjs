@@ -11,7 +11,9 @@ import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const DATA = join(process.env.VIGIL_SOURCE_DIR || '.', '..', 'shared', 'data', '01_synthea_fhir_r4');
+// Test data in place: $VIGIL_TESTDATA, else ../shared/data beside the project.
+const DATA = join(process.env.VIGIL_TESTDATA || join(process.env.VIGIL_SOURCE_DIR || '.', '..', 'shared', 'data'),
+  '01_synthea_fhir_r4');
 if (!existsSync(join(DATA, 'patients.csv'))) {
   console.log(`SKIPPED: ${DATA} is missing (see ../shared/data/INDEX.md)`);
   process.exit(77);
