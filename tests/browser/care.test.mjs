@@ -378,7 +378,8 @@ test('admin: population with numerators that open their patients, CSV; admin lis
 
 test('patient: own page with care header, no nav, another patient refused', async () => {
   const { page, user } = await open('patient', '', PHONE);
-  await settled(page, '#care, #timeline');
+  await settled(page, '#care');
+  assert.equal(await page.locator('#timeline').count(), 0, 'no timeline without its scopes');
   await page.waitForSelector('.patient-view[data-state="ready"]');
   assert.equal(new URL(page.url()).hash, `#/patients/${user.patient_id}`);
   assert.equal(await page.locator('#nav a').count(), 0);

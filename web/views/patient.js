@@ -271,7 +271,7 @@ export async function renderPatient(main, id, rerender, me = null) {
   main.replaceChildren(h('article', { class: 'view patient-view', 'aria-labelledby': 'patient-name', 'data-patient': String(p.id) },
     header(p), care, rangeSwitch(rerender), h('div', { class: 'grid' }, ...sections), timeline));
   care.run();
-  timeline.run();
+  if (timeline) timeline.run();
   await Promise.all(sections.map((s) => s.run()));
   if (sig.aborted) return;
   const view = main.querySelector('.patient-view');

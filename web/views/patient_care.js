@@ -126,7 +126,8 @@ function actionButtons(p, me, refresh) {
     h('button', { type: 'button', class: 'btn secondary', id: 'act-consult', onclick: consult }, t('care.consult')));
 }
 
-// The care card and the timeline card of patient P for user ME.
+// The care card and the timeline card (null when ME may read none of the
+// timeline's lists) of patient P for user ME.
 export function careSections(p, me) {
   const clinical = !me || me.role !== 'patient';
   const timeline = card('timeline', t('tl.title'), async (body) => {
@@ -146,6 +147,8 @@ export function careSections(p, me) {
       ...(clinical ? [actionButtons(p, me, () => { care.run(); timeline.run(); })] : []));
     return line.length ? undefined : 'empty';
   }, { cls: 'wide' });
-  onEvents((evs) => { if (evs.some((e) => e.patient === p.id)) { care.run(); timeline.run(); } });
-  return [care, timeline];
+  // No timeline for a user who may read none of its lists (a patient).
+  const any = ['alert.read', 'task.read', 'visit.read', 'referral.read', 'consult.read'].some((x) => can(me, x));
+  onEvents((evs) => { if (evs.some((e) => e.patient === p.id)) { care.run(); if (any) timeline.run(); } });
+  return [care, any ? timeline : null];
 }

@@ -58,8 +58,9 @@ function taskCard(k, name, body) {
     h('div', { class: 'task-top' }, patientLink(p), tierBadge(k.tier_rank)),
     h('div', {}, h('span', { class: 'task-kind', 'data-kind': k.kind }, tOr(`task.${k.kind}`, k.kind)),
       h('span', { class: 'muted' }, ` · ${taskReason(k)}`)),
-    h('div', { class: 'muted small' }, t('task.due_on', { date: when(k.due_ms) }), ' · ',
-      k.days_overdue > 0 ? h('strong', { class: 'bad' }, t('task.days', { n: k.days_overdue })) : k.due_ms < endOfToday() ? t('task.today') : ''),
+    h('div', { class: 'muted small' }, t('task.due_on', { date: when(k.due_ms) }),
+      k.days_overdue > 0 ? [' · ', h('strong', { class: 'bad' }, t('task.days', { n: k.days_overdue }))]
+        : k.due_ms < endOfToday() ? ` · ${t('task.today')}` : null),
     open, slot);
   open.addEventListener('click', () => {
     if (slot.firstChild) { slot.replaceChildren(); open.setAttribute('aria-expanded', 'false'); return; }
