@@ -6,6 +6,7 @@
 import { card, dialog, form, tierBadge, sevBadge, when, dateOnly, h, empty, api, t, announce, tOr, can, alertText, taskReason } from '../lib/care.js';
 import { visitFields, visitBody } from './tasks.js';
 import { onEvents } from '../lib/live.js';
+import { fmtGlucose, MGDL_PER_MMOL } from '../lib/i18n.js';
 
 // A read the role may not make (403/404) gives null instead of failing.
 const maybe = (p) => p.catch((e) => { if (e.status === 403 || e.status === 404) return null; throw e; });
@@ -45,7 +46,7 @@ async function loadTimeline(pid, me) {
   for (const v of visits ? visits.visits : []) {
     const bits = [];
     if (v.sbp) bits.push(`${Math.round(v.sbp)}/${Math.round(v.dbp)} mmHg`);
-    if (v.glucose_mmol) bits.push(`FPG ${v.glucose_mmol} mmol/L`);
+    if (v.glucose_mmol) bits.push(`${t('alert.what.fpg')} ${fmtGlucose(v.glucose_mmol * MGDL_PER_MMOL)}`);
     ev.push({ ms: Date.parse(v.time), kind: 'visit', id: v.id, title: t(`visit.kind.${v.kind}`), text: bits.join(' · ') || v.note,
       state: v.next_date ? t('visit.next', { date: dateOnly(v.next_date) }) : '' });
   }
