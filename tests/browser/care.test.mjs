@@ -235,11 +235,15 @@ test('clinician: inbox accepts a referral, answers a consult; patient page care 
   await settled(page, '#ref-requested, #ref-accepted, #ref-completed, #consults');
   assert.equal(new URL(page.url()).hash, '#/inbox');
   // Each list is the clinician's own view of the API (referrals to the
-  // county hospital, in every state the demo seeds).
+  // county hospital, in every state the demo seeds), most urgent first,
+  // then the longest waiting.
+  const URG = { emergency: 0, urgent: 1, routine: 2 };
   for (const [id, state] of [['ref-requested', 'requested'], ['ref-accepted', 'accepted'], ['ref-completed', 'completed']]) {
     const api = (await apiAs(page, `/api/v1/referrals?state=${state}`)).referrals;
+    api.sort((a, b) => (URG[a.urgency] - URG[b.urgency]) || a.created_ms - b.created_ms);
     assert.deepEqual(await page.$$eval(`#${id} li[data-referral]`, (l) => l.map((x) => Number(x.dataset.referral))), api.map((r) => r.id), id);
   }
+  assert.equal(await page.getAttribute('#ref-requested li[data-referral] .badge', 'class'), 'badge urg-emergency', 'emergencies first');
   assert.ok(await page.locator('#ref-requested li[data-referral]').count() >= 3, 'demo requested referrals and the test one');
   const consults = (await apiAs(page, '/api/v1/consults?state=open')).consults;
   assert.equal(await page.locator('#consults li[data-consult]').count(), consults.length);

@@ -34,6 +34,14 @@ export function card(id, title, load, { cls = '', actions = null } = {}) {
 
 export const emptyState = (text) => { const e = empty(text); return e; };
 
+// Whether the user is working in EL: a form being sent, a field typed in,
+// or an item just acted on. A live reload then waits, so nothing typed or
+// just confirmed vanishes under the user.
+export function inUse(el) {
+  if (el.querySelector('.done, form[aria-busy="true"]')) return true;
+  return [...el.querySelectorAll('textarea, input:not([type="hidden"])')].some((x) => x.value.trim() !== '' && x.defaultValue !== x.value);
+}
+
 // Patient names by id; one request per id, shared between views.
 const names = new Map();
 export function patientName(id) {
@@ -100,6 +108,7 @@ export function form(id, fields, submitLabel, onsubmit, { cancel } = {}) {
       v[f.name] = f.type === 'number' ? Number(raw) : raw;
     }
     submit.disabled = true;
+    el.setAttribute('aria-busy', 'true');
     err.textContent = '';
     try {
       await onsubmit(v);
@@ -107,6 +116,7 @@ export function form(id, fields, submitLabel, onsubmit, { cancel } = {}) {
       err.textContent = t('form.failed', { msg: e.message });
     } finally {
       submit.disabled = false;
+      el.removeAttribute('aria-busy');
     }
   });
   return el;

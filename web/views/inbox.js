@@ -3,7 +3,7 @@
 // with a care plan (its items become community tasks), and consults to
 // answer. Referral transitions send If-Match with the version read.
 import {
-  card, withNames, patientLink, when, form, h, empty, api, t, announce,
+  card, withNames, patientLink, when, form, h, empty, api, t, announce, tOr, inUse,
 } from '../lib/care.js';
 import { onEvents } from '../lib/live.js';
 
@@ -42,9 +42,14 @@ function btn(label, attrs, onclick) {
   return b;
 }
 
+// Most urgent first, then the longest waiting.
+const URG = { emergency: 0, urgent: 1, routine: 2 };
+export const byUrgency = (a, b) => ((URG[a.urgency] ?? 3) - (URG[b.urgency] ?? 3)) || a.created_ms - b.created_ms;
+
 function referralsCard(id, state, title, none, actions) {
   return card(id, title, async (body) => {
     const { referrals } = await api(`/api/v1/referrals?state=${state}`);
+    referrals.sort(byUrgency);
     if (!referrals.length) { body.replaceChildren(empty(none)); return 'empty'; }
     const name = await withNames(referrals);
     body.replaceChildren(h('ul', { class: 'task-list' }, ...referrals.map((r) => refItem(r, name, actions))));
@@ -84,7 +89,7 @@ export async function renderInbox(main) {
       const li = h('li', { class: 'inbox-item', 'data-consult': String(c.id) },
         h('div', { class: 'task-top' }, patientLink(name(c.patient)), c.specialty ? h('span', { class: 'badge' }, c.specialty) : null),
         h('p', {}, c.question),
-        (c.readings || []).length ? h('div', { class: 'muted small' }, (c.readings || []).map((x) => `${x.code} ${x.value}`).join(' · ')) : null,
+        (c.readings || []).length ? h('div', { class: 'muted small' }, (c.readings || []).map((x) => `${tOr(`alert.what.${x.code}`, x.code)} ${x.value}`).join(' · ')) : null,
         h('div', { class: 'muted small' }, t('inbox.waiting', { by: c.asked_by || '–', h: Math.round(c.waiting_ms / 36e5) })),
         slot);
       slot.replaceChildren(form(`ans-${c.id}`, [{ name: 'answer', label: t('consult.answer'), type: 'textarea', wide: true, required: true }],
@@ -100,8 +105,8 @@ export async function renderInbox(main) {
   main.replaceChildren(h('section', { class: 'view inbox-view', 'aria-labelledby': 'inbox-h' },
     h('h1', { id: 'inbox-h' }, t('inbox.title')), h('div', { class: 'grid2' }, ...cards)));
   onEvents((evs) => {
-    if (evs.some((e) => e.kind === 'referral') && !incoming.querySelector('.done')) incoming.run();
-    if (evs.some((e) => e.kind === 'consult') && !consults.querySelector('form textarea:focus, .done')) consults.run();
+    if (evs.some((e) => e.kind === 'referral') && !inUse(incoming)) incoming.run();
+    if (evs.some((e) => e.kind === 'consult') && !inUse(consults)) consults.run();
   });
   await Promise.all(cards.map((c) => c.run()));
 }

@@ -4,7 +4,7 @@
 // The server re-assesses the patient, which moves the next follow-up; the
 // card then shows the new date.
 import {
-  card, withNames, patientLink, tierBadge, when, endOfToday, form, h, empty, api, t, announce, DAY, tOr, taskReason,
+  card, withNames, patientLink, tierBadge, when, endOfToday, form, h, empty, api, t, announce, DAY, tOr, taskReason, inUse,
 } from '../lib/care.js';
 import { getGlucoseUnit, MGDL_PER_MMOL } from '../lib/i18n.js';
 import { onEvents } from '../lib/live.js';
@@ -102,6 +102,6 @@ export async function renderTasks(main) {
     t(`tasks.scope.${s}`))));
   main.replaceChildren(h('section', { class: 'view tasks-view', 'aria-labelledby': 'tasks-view-h' },
     h('h1', { id: 'tasks-view-h' }, t('tasks.heading')), sw, list));
-  onEvents((evs) => { if (evs.some((e) => e.kind === 'task') && !list.querySelector('form, .done')) list.run(); });
+  onEvents((evs) => { if (evs.some((e) => e.kind === 'task') && !list.querySelector('form') && !inUse(list)) list.run(); });
   await list.run();
 }
