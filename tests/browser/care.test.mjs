@@ -228,6 +228,13 @@ test('nurse: task list on a phone, visit form records BP and glucose, the follow
   await shot(page, 'task-done-phone');
   assert.deepEqual(page.errors, []);
   await page.context().close();
+  // The same list on a desktop.
+  const desk = await open('nurse', '#/tasks');
+  await settled(desk.page, '#tasks');
+  await noSideScroll(desk.page);
+  await shot(desk.page, 'tasks-desktop');
+  assert.deepEqual(desk.page.errors, []);
+  await desk.page.context().close();
 });
 
 test('clinician: inbox accepts a referral, answers a consult; patient page care header and timeline', async () => {
@@ -374,6 +381,10 @@ test('admin: population with numerators that open their patients, CSV; admin lis
   await phone.page.waitForSelector('#pop-report[data-state="ready"]');
   await noSideScroll(phone.page);
   await shot(phone.page, 'population-phone');
+  await phone.page.click('a[data-nav="admin"]');
+  await settled(phone.page, '#adm-orgs, #adm-teams, #adm-devices');
+  await noSideScroll(phone.page);
+  await shot(phone.page, 'admin-phone');
   assert.deepEqual(page.errors, []);
   assert.deepEqual(phone.page.errors, []);
   await page.context().close();

@@ -3,9 +3,12 @@
 // yet (users, alert rules) said plainly.
 import { card, h, empty, api, t, tOr, withNames, patientLink, when } from '../lib/care.js';
 
-const table = (id, cols, rows) => h('div', { class: 'scroll-x' }, h('table', { class: 'table', id },
+// On a phone each row is a card: the first cell as its title, the others
+// labelled with their column.
+const table = (id, cols, rows) => h('div', { class: 'scroll-x' }, h('table', { class: 'table cards', id },
   h('thead', {}, h('tr', {}, ...cols.map((c) => h('th', { scope: 'col' }, c)))),
-  h('tbody', {}, ...rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, r[0]), ...r.slice(1).map((x) => h('td', {}, x)))))));
+  h('tbody', {}, ...rows.map((r) => h('tr', {}, h('th', { scope: 'row', class: 'wide-sm' }, r[0]),
+    ...r.slice(1).map((x, i) => h('td', { 'data-label': cols[i + 1], class: r.length === 3 && i === 1 ? 'wide-sm' : null }, x)))))));
 
 export async function renderAdmin(main) {
   const orgs = card('adm-orgs', t('admin.orgs'), async (body) => {
