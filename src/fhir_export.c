@@ -431,6 +431,15 @@ static void export_dir(struct vg_req *r, const char *id, char *out,
     snprintf(base, sizeof base, "%.*s/exports", (int)(slash - db), db);
   else
     snprintf(base, sizeof base, "exports");
+  /* mkdir -p: with --pg the default db path's directory (var/) may not
+   * exist in the server's working directory. */
+  for (char *p = base + 1; *p; p++) {
+    if (*p == '/') {
+      *p = '\0';
+      mkdir(base, 0700);
+      *p = '/';
+    }
+  }
   mkdir(base, 0700);
   snprintf(out, len, "%s%s%s", base, id ? "/" : "", id ? id : "");
 }
