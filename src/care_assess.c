@@ -289,6 +289,25 @@ static void prog_finish(const struct care_rules *r,
   buf_putc(&p->reasons, ']');
 }
 
+/* Danger sign of both the hypertension and the diabetes programme (basic
+ * public-health standard 2017, clinical-reference section 9): any BP at or
+ * above 180/110 mmHg in the last 3 days. */
+static void bp_danger(const struct care_rules *r, const struct care_input *in,
+                      int64_t now_ms, struct care_prog_result *p, int *danger)
+{
+  int found = 0;
+  for (size_t i = 0; i < in->sbp.n && i < in->dbp.n; i++)
+    if (in->sbp.t_ms[i] >= now_ms - 3 * DAY_MS &&
+        (in->sbp.v[i] >= r->bp_danger_sbp ||
+         in->dbp.v[i] >= r->bp_danger_dbp))
+      found = 1;
+  if (!found)
+    return;
+  *danger = 1;
+  reason(p, "BP at or above %.0f/%.0f mmHg in the last 3 days",
+         r->bp_danger_sbp, r->bp_danger_dbp);
+}
+
 static void assess_htn(const struct care_rules *r, const struct care_input *in,
                        int64_t now_ms, struct care_result *res,
                        struct care_prog_result *p, int *danger)
@@ -352,15 +371,7 @@ static void assess_htn(const struct care_rules *r, const struct care_input *in,
     p->level = cat.category >= ALGO_BP_CAT_GRADE3   ? 3
                : cat.category >= ALGO_BP_CAT_GRADE2 ? 2 : 1;
   }
-  /* Danger: any BP >= 180/110 in the last 3 days. */
-  for (i = 0; i < n; i++)
-    if (in->sbp.t_ms[i] >= now_ms - 3 * DAY_MS &&
-        (in->sbp.v[i] >= r->bp_danger_sbp ||
-         in->dbp.v[i] >= r->bp_danger_dbp))
-      *danger = 1;
-  if (*danger)
-    reason(p, "BP at or above %.0f/%.0f mmHg in the last 3 days",
-           r->bp_danger_sbp, r->bp_danger_dbp);
+  bp_danger(r, in, now_ms, p, danger);
   (void)res;
 }
 
@@ -413,6 +424,7 @@ static void assess_t2d(const struct care_rules *r, const struct care_input *in,
   if (p->controlled < 0)
     reason(p, "no sufficient CGM, HbA1c or fasting glucose in %lld days",
            (long long)r->window_days);
+  bp_danger(r, in, now_ms, p, danger);
 }
 
 static void assess_ckd(const struct care_rules *r, const struct care_input *in,

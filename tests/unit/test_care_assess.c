@@ -111,6 +111,45 @@ static void every_text_is_valid_json(void **state)
   care_scratch_free(&sc);
 }
 
+/* Section 9, diabetes programme: SBP >= 180 and/or DBP >= 110 is a danger
+ * sign too, so a patient enrolled for diabetes only, with good glucose,
+ * is urgent during a BP crisis (as the bp_crisis alert says). */
+static void diabetes_only_patient_with_bp_crisis_is_urgent(void **state)
+{
+  struct care_rules r;
+  struct care_input in;
+  struct care_scratch sc = {0};
+  struct care_result res;
+  static double fpg[N];
+  (void)state;
+  fill();
+  for (int i = 0; i < N; i++)
+    fpg[i] = 110; /* 6.1 mmol/L: controlled */
+  care_rules_default(&r);
+  memset(&in, 0, sizeof in);
+  memset(&res, 0, sizeof res);
+  in.patient_id = 3;
+  in.programmes = 1u << CARE_PROG_T2D;
+  in.fpg = (struct care_series){ts, fpg, N};
+  in.sbp = (struct care_series){ts, sbp, N};
+  in.dbp = (struct care_series){ts, dbp, N};
+  assert_int_equal(care_assess_compute(&r, &in, NOW_MS, &sc, &res), 0);
+  assert_int_equal(res.n_prog, 1);
+  printf("  t2d only, BP %.0f/%.0f: tier %d, reasons %s\n", sbp[N - 1],
+         dbp[N - 1], res.overall.tier, res.prog[0].reasons.data);
+  assert_int_equal(res.overall.tier, CARE_TIER_URGENT);
+  assert_non_null(strstr(res.prog[0].reasons.data, "180/110"));
+  /* and with BP under the danger line it is not urgent */
+  for (int i = 0; i < N; i++) {
+    sbp[i] = 132;
+    dbp[i] = 82;
+  }
+  assert_int_equal(care_assess_compute(&r, &in, NOW_MS, &sc, &res), 0);
+  assert_int_not_equal(res.overall.tier, CARE_TIER_URGENT);
+  care_result_free(&res);
+  care_scratch_free(&sc);
+}
+
 static void result_json_is_valid(void **state)
 {
   struct care_rules r;
@@ -147,6 +186,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_text_is_valid_json),
+      cmocka_unit_test(diabetes_only_patient_with_bp_crisis_is_urgent),
       cmocka_unit_test(result_json_is_valid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
