@@ -34,11 +34,11 @@ export function card(id, title, load, { cls = '', actions = null } = {}) {
 
 export const emptyState = (text) => { const e = empty(text); return e; };
 
-// Whether the user is working in EL: a form being sent, a field typed in,
-// or an item just acted on. A live reload then waits, so nothing typed or
+// Whether the user is working in EL: a form or button request being sent,
+// a field typed in, or an item just acted on. A live reload then waits, so nothing typed or
 // just confirmed vanishes under the user.
 export function inUse(el) {
-  if (el.querySelector('.done, form[aria-busy="true"]')) return true;
+  if (el.querySelector('.done, form[aria-busy="true"], button[aria-busy="true"]')) return true;
   return [...el.querySelectorAll('textarea, input:not([type="hidden"])')].some((x) => x.value.trim() !== '' && x.defaultValue !== x.value);
 }
 

@@ -34,9 +34,14 @@ function btn(label, attrs, onclick) {
   const b = h('button', { type: 'button', class: `btn small ${attrs.secondary ? 'secondary' : ''}`, 'data-action': attrs.action }, label);
   b.addEventListener('click', async () => {
     b.disabled = true;
+    // Busy while the request runs: a live reload waits (inUse), or it
+    // would replace this item before the answer marks it done.
+    b.setAttribute('aria-busy', 'true');
     try { await onclick(); } catch (e) {
       b.disabled = false;
       b.after(h('span', { class: 'form-error', role: 'alert' }, e.message));
+    } finally {
+      b.removeAttribute('aria-busy');
     }
   });
   return b;
